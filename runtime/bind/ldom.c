@@ -1,0 +1,522 @@
+/* ldom.c — documents and nodes for Lua: glean.html(), Document and Node
+ * userdata, and the compiled-selector cache.
+ *
+ * Lifetimes: a Document owns the parsed tree. A Node is a small userdata
+ * holding a GumboNode pointer whose user value is its Document, so the
+ * tree outlives every reachable node. doc:close() (or <close>) frees the
+ * tree early; nodes of a closed document raise an error instead of reading
+ * freed memory. Nodes are made only when Lua asks for them: parsing copies
+ * nothing into Lua up front. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "dom.h"
+#include "lglean.h"
+#include "select.h"
+#include "serialize.h"
+#include "text.h"
+#include "url.h"
+
+#define LDOM_DOCUMENT "glean.Document"
+#define LDOM_NODE "glean.Node"
+#define LDOM_SELECTOR "glean.Selector"
+#define LDOM_SELECTOR_CACHE "glean.selector_cache"
+#define LDOM_SELECTOR_CACHE_SIZE "glean.selector_cache_size"
+#define LDOM_SELECTOR_CACHE_MAX 1024
+
+typedef struct ldom_doc {
+  dom_doc *dom;   /* NULL once closed */
+  char *url;      /* the document's URL, or NULL */
+  char *base;     /* base URL for links: <base href> resolved, computed on first use */
+  bool base_done;
+} ldom_doc;
+
+typedef struct ldom_node {
+  GumboNode *node;
+  ldom_doc *doc;
+} ldom_node;
+
+typedef struct ldom_selector {
+  sel_list *sel;
+} ldom_selector;
+
+/* ---- documents ------------------------------------------------------------ */
+
+static void ldom_doc_release(ldom_doc *d) {
+  dom_free(d->dom);
+  d->dom = NULL;
+  free(d->url);
+  d->url = NULL;
+  free(d->base);
+  d->base = NULL;
+}
+
+static ldom_doc *ldom_check_doc(lua_State *L, int idx) {
+  ldom_doc *d = luaL_checkudata(L, idx, LDOM_DOCUMENT);
+  if (!d->dom) luaL_error(L, "document is closed");
+  return d;
+}
+
+static const char *ldom_opt_string(lua_State *L, int opts, const char *key) {
+  const char *s = NULL;
+  if (lua_getfield(L, opts, key) != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "bad option '%s' to 'html' (string expected, got %s)", key, luaL_typename(L, -1));
+    s = lua_tostring(L, -1);
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+static lua_Integer ldom_opt_count(lua_State *L, int opts, const char *key) {
+  lua_Integer n = 0;
+  if (lua_getfield(L, opts, key) != LUA_TNIL) {
+    int ok;
+    n = lua_tointegerx(L, -1, &ok);
+    if (!ok || n <= 0) luaL_error(L, "bad option '%s' to 'html' (positive integer expected)", key);
+  }
+  lua_pop(L, 1);
+  return n;
+}
+
+/* glean.html(bytes [, opts]) -> Document */
+static int ldom_html(lua_State *L) {
+  size_t len;
+  const char *bytes = luaL_checklstring(L, 1, &len);
+  dom_options opts = {0};
+  const char *url = NULL;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    url = ldom_opt_string(L, 2, "url");
+    opts.charset = ldom_opt_string(L, 2, "charset");
+    opts.max_bytes = (size_t)ldom_opt_count(L, 2, "max_bytes");
+    lua_Integer depth = ldom_opt_count(L, 2, "max_depth");
+    opts.max_depth = depth > 1 << 30 ? 1 << 30 : (int)depth;
+  }
+  ldom_doc *d = lua_newuserdatauv(L, sizeof *d, 0);
+  memset(d, 0, sizeof *d);
+  luaL_setmetatable(L, LDOM_DOCUMENT);
+  if (url && !(d->url = strdup(url))) return luaL_error(L, "out of memory");
+  char err[256];
+  d->dom = dom_parse(bytes, len, &opts, err, sizeof err);
+  if (!d->dom) return luaL_error(L, "html: %s", err);
+  return 1;
+}
+
+static int ldom_doc_close(lua_State *L) {
+  ldom_doc *d = luaL_checkudata(L, 1, LDOM_DOCUMENT);
+  ldom_doc_release(d);
+  return 0;
+}
+
+/* ---- nodes ---------------------------------------------------------------- */
+
+/* Pushes a Node for n of the document at stack index doc_idx (a Document
+ * userdata, or a Node whose user value is one). */
+static void ldom_push_node(lua_State *L, GumboNode *n, ldom_doc *d, int doc_idx) {
+  if (!n) {
+    lua_pushnil(L);
+    return;
+  }
+  doc_idx = lua_absindex(L, doc_idx);
+  ldom_node *u = lua_newuserdatauv(L, sizeof *u, 1);
+  u->node = n;
+  u->doc = d;
+  luaL_setmetatable(L, LDOM_NODE);
+  if (luaL_testudata(L, doc_idx, LDOM_DOCUMENT)) lua_pushvalue(L, doc_idx);
+  else lua_getiuservalue(L, doc_idx, 1);
+  lua_setiuservalue(L, -2, 1);
+}
+
+/* Either a Node or a Document (meaning its document node) at idx. */
+static GumboNode *ldom_check_target(lua_State *L, int idx, ldom_doc **doc) {
+  ldom_node *u = luaL_testudata(L, idx, LDOM_NODE);
+  if (u) {
+    if (!u->doc->dom) luaL_error(L, "node of a closed document");
+    *doc = u->doc;
+    return u->node;
+  }
+  ldom_doc *d = luaL_testudata(L, idx, LDOM_DOCUMENT);
+  if (!d) luaL_typeerror(L, idx, "glean node or document");
+  if (!d->dom) luaL_error(L, "document is closed");
+  *doc = d;
+  return dom_root(d->dom);
+}
+
+static ldom_node *ldom_check_node(lua_State *L, int idx) {
+  ldom_node *u = luaL_checkudata(L, idx, LDOM_NODE);
+  if (!u->doc->dom) luaL_error(L, "node of a closed document");
+  return u;
+}
+
+/* ---- selectors ------------------------------------------------------------ */
+
+static int ldom_selector_gc(lua_State *L) {
+  ldom_selector *s = luaL_checkudata(L, 1, LDOM_SELECTOR);
+  sel_free(s->sel);
+  s->sel = NULL;
+  return 0;
+}
+
+/* Compiled selectors are cached per Lua state by their text; a full cache
+ * is simply dropped (the garbage collector frees its entries), which keeps
+ * scripts that build selectors dynamically from growing it without bound. */
+static const sel_list *ldom_compile(lua_State *L, int idx) {
+  size_t len;
+  const char *css = luaL_checklstring(L, idx, &len);
+  lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, -2) == LUA_TUSERDATA) {
+    ldom_selector *s = lua_touserdata(L, -1);
+    lua_pop(L, 2);
+    return s->sel; /* still referenced by the cache table in the registry */
+  }
+  lua_pop(L, 1);
+  char err[256];
+  sel_list *sel = sel_compile(css, len, err, sizeof err);
+  if (!sel) return (luaL_error(L, "invalid selector \"%s\": %s", css, err), NULL);
+  lua_Integer count = 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE) == LUA_TNUMBER) count = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (count >= LDOM_SELECTOR_CACHE_MAX) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+    count = 0;
+  }
+  ldom_selector *s = lua_newuserdatauv(L, sizeof *s, 0);
+  s->sel = sel;
+  luaL_setmetatable(L, LDOM_SELECTOR);
+  lua_pushvalue(L, idx);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -4);
+  lua_pushinteger(L, count + 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE);
+  lua_pop(L, 2);
+  return sel;
+}
+
+typedef struct {
+  lua_State *L;
+  ldom_doc *doc;
+  int doc_idx;
+  lua_Integer n;
+} ldom_collect;
+
+static bool ldom_collect_one(GumboNode *el, void *ud) {
+  ldom_collect *c = ud;
+  ldom_push_node(c->L, el, c->doc, c->doc_idx);
+  lua_rawseti(c->L, -2, ++c->n);
+  return true;
+}
+
+static bool ldom_first_one(GumboNode *el, void *ud) {
+  *(GumboNode **)ud = el;
+  return false;
+}
+
+/* target:select(css) -> array of elements in document order */
+static int ldom_select(lua_State *L) {
+  ldom_doc *d;
+  GumboNode *root = ldom_check_target(L, 1, &d);
+  const sel_list *sel = ldom_compile(L, 2);
+  lua_newtable(L);
+  ldom_collect c = {L, d, 1, 0};
+  luaL_checkstack(L, 4, NULL);
+  sel_select(sel, root, ldom_collect_one, &c);
+  return 1;
+}
+
+/* target:select_one(css) -> first element or nil */
+static int ldom_select_one(lua_State *L) {
+  ldom_doc *d;
+  GumboNode *root = ldom_check_target(L, 1, &d);
+  const sel_list *sel = ldom_compile(L, 2);
+  GumboNode *first = NULL;
+  sel_select(sel, root, ldom_first_one, &first);
+  ldom_push_node(L, first, d, 1);
+  return 1;
+}
+
+static int ldom_matches(lua_State *L) {
+  ldom_node *u = ldom_check_node(L, 1);
+  const sel_list *sel = ldom_compile(L, 2);
+  lua_pushboolean(L, sel_matches(sel, u->node, u->node));
+  return 1;
+}
+
+/* node:closest(css): the node itself or its nearest ancestor that matches */
+static int ldom_closest(lua_State *L) {
+  ldom_node *u = ldom_check_node(L, 1);
+  const sel_list *sel = ldom_compile(L, 2);
+  GumboNode *n = u->node;
+  while (n && !sel_matches(sel, n, u->node)) n = dom_parent_element(n);
+  ldom_push_node(L, n, u->doc, 1);
+  return 1;
+}
+
+/* ---- text, markup, attributes --------------------------------------------- */
+
+static void ldom_push_buf(lua_State *L, buf *b) {
+  if (b->failed) {
+    buf_free(b);
+    luaL_error(L, "out of memory");
+  }
+  lua_pushlstring(L, buf_str(b), b->len);
+  buf_free(b);
+}
+
+/* target:text() -> textContent with white space collapsed and trimmed */
+static int ldom_text(lua_State *L) {
+  ldom_doc *d;
+  GumboNode *n = ldom_check_target(L, 1, &d);
+  buf b = BUF_INIT;
+  text_content(n, &b);
+  if (b.data) b.len = text_squash(b.data, b.len);
+  ldom_push_buf(L, &b);
+  return 1;
+}
+
+/* target:raw_text() -> textContent as is */
+static int ldom_raw_text(lua_State *L) {
+  ldom_doc *d;
+  GumboNode *n = ldom_check_target(L, 1, &d);
+  buf b = BUF_INIT;
+  text_content(n, &b);
+  ldom_push_buf(L, &b);
+  return 1;
+}
+
+static int ldom_serialize(lua_State *L, bool outer) {
+  ldom_doc *d;
+  GumboNode *n = ldom_check_target(L, 1, &d);
+  buf b = BUF_INIT;
+  serialize_node(n, outer, &b);
+  ldom_push_buf(L, &b);
+  return 1;
+}
+
+static int ldom_html_outer(lua_State *L) { return ldom_serialize(L, true); }
+static int ldom_html_inner(lua_State *L) { return ldom_serialize(L, false); }
+
+static int ldom_attr(lua_State *L) {
+  ldom_node *u = ldom_check_node(L, 1);
+  const char *name = luaL_checkstring(L, 2);
+  const GumboAttribute *a = dom_attr_find(u->node, name);
+  if (a) lua_pushstring(L, a->value);
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* node:attrs() -> {name = value, ...} */
+static int ldom_attrs(lua_State *L) {
+  ldom_node *u = ldom_check_node(L, 1);
+  const GumboVector *attrs = &u->node->v.element.attributes;
+  char scratch[256];
+  lua_createtable(L, 0, (int)attrs->length);
+  for (size_t i = 0; i < attrs->length; i++) {
+    const GumboAttribute *a = attrs->data[i];
+    lua_pushstring(L, a->value);
+    lua_setfield(L, -2, dom_attr_qname(a, scratch, sizeof scratch));
+  }
+  return 1;
+}
+
+static int ldom_tag(lua_State *L) {
+  ldom_node *u = ldom_check_node(L, 1);
+  lua_pushstring(L, dom_tag_name(u->node));
+  return 1;
+}
+
+/* The base URL for the document's links: the first <base href>, resolved
+ * against the document URL, else the document URL. */
+static const char *ldom_base(ldom_doc *d) {
+  if (d->base_done) return d->base ? d->base : d->url;
+  d->base_done = true;
+  GumboNode *root = dom_root(d->dom);
+  for (GumboNode *el = dom_next_element(root, root); el; el = dom_next_element(el, root)) {
+    if (el->v.element.tag != GUMBO_TAG_BASE || el->v.element.tag_namespace != GUMBO_NAMESPACE_HTML) continue;
+    const GumboAttribute *href = dom_attr_find(el, "href");
+    if (!href) continue;
+    buf b = BUF_INIT;
+    if (url_resolve(d->url, href->value, &b) == 0 && !b.failed) d->base = strdup(buf_str(&b));
+    buf_free(&b);
+    break;
+  }
+  return d->base ? d->base : d->url;
+}
+
+/* node:absurl([attr]) -> the attribute's value as an absolute URL, or nil.
+ * attr defaults to href, or src for elements that have no href. */
+static int ldom_absurl(lua_State *L) {
+  ldom_node *u = ldom_check_node(L, 1);
+  const char *name = luaL_optstring(L, 2, NULL);
+  const GumboAttribute *a = name ? dom_attr_find(u->node, name) : dom_attr_find(u->node, "href");
+  if (!a && !name) a = dom_attr_find(u->node, "src");
+  if (!a) {
+    lua_pushnil(L);
+    return 1;
+  }
+  buf b = BUF_INIT;
+  if (url_resolve(ldom_base(u->doc), a->value, &b) != 0) {
+    buf_free(&b);
+    lua_pushnil(L);
+    return 1;
+  }
+  ldom_push_buf(L, &b);
+  return 1;
+}
+
+/* ---- navigation ----------------------------------------------------------- */
+
+static int ldom_parent(lua_State *L) {
+  ldom_node *u = ldom_check_node(L, 1);
+  ldom_push_node(L, dom_parent_element(u->node), u->doc, 1);
+  return 1;
+}
+
+static int ldom_next(lua_State *L) {
+  ldom_node *u = ldom_check_node(L, 1);
+  ldom_push_node(L, dom_next_element_sibling(u->node), u->doc, 1);
+  return 1;
+}
+
+static int ldom_prev(lua_State *L) {
+  ldom_node *u = ldom_check_node(L, 1);
+  ldom_push_node(L, dom_prev_element_sibling(u->node), u->doc, 1);
+  return 1;
+}
+
+/* target:children() -> array of child elements */
+static int ldom_children(lua_State *L) {
+  ldom_doc *d;
+  GumboNode *n = ldom_check_target(L, 1, &d);
+  const GumboVector *kids = n->type == GUMBO_NODE_TEMPLATE ? NULL : dom_children(n);
+  lua_newtable(L);
+  lua_Integer i = 0;
+  for (size_t k = 0; kids && k < kids->length; k++) {
+    GumboNode *c = kids->data[k];
+    if (!dom_is_element(c)) continue;
+    ldom_push_node(L, c, d, 1);
+    lua_rawseti(L, -2, ++i);
+  }
+  return 1;
+}
+
+/* doc:root() -> the <html> element */
+static int ldom_root(lua_State *L) {
+  ldom_doc *d = ldom_check_doc(L, 1);
+  GumboNode *root = dom_root(d->dom);
+  ldom_push_node(L, dom_next_element(root, root), d, 1);
+  return 1;
+}
+
+static int ldom_node_eq(lua_State *L) {
+  ldom_node *a = luaL_checkudata(L, 1, LDOM_NODE);
+  ldom_node *b = luaL_checkudata(L, 2, LDOM_NODE);
+  lua_pushboolean(L, a->node == b->node);
+  return 1;
+}
+
+static int ldom_node_tostring(lua_State *L) {
+  ldom_node *u = luaL_checkudata(L, 1, LDOM_NODE);
+  if (!u->doc->dom) lua_pushliteral(L, "glean.Node (closed)");
+  else lua_pushfstring(L, "glean.Node <%s>", dom_tag_name(u->node));
+  return 1;
+}
+
+static int ldom_doc_tostring(lua_State *L) {
+  ldom_doc *d = luaL_checkudata(L, 1, LDOM_DOCUMENT);
+  lua_pushfstring(L, "glean.Document (%s)", d->dom ? (d->url ? d->url : "no url") : "closed");
+  return 1;
+}
+
+/* doc.url, doc.charset, then methods */
+static int ldom_doc_index(lua_State *L) {
+  ldom_doc *d = luaL_checkudata(L, 1, LDOM_DOCUMENT);
+  const char *key = luaL_checkstring(L, 2);
+  if (strcmp(key, "url") == 0) {
+    lua_pushstring(L, d->url);
+    return 1;
+  }
+  if (strcmp(key, "charset") == 0) {
+    if (d->dom) lua_pushstring(L, dom_charset(d->dom));
+    else lua_pushnil(L);
+    return 1;
+  }
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "methods");
+  lua_getfield(L, -1, key);
+  return 1;
+}
+
+static const luaL_Reg ldom_shared_methods[] = {
+  {"select", ldom_select},
+  {"select_one", ldom_select_one},
+  {"text", ldom_text},
+  {"raw_text", ldom_raw_text},
+  {"html", ldom_html_outer},
+  {"inner_html", ldom_html_inner},
+  {"children", ldom_children},
+  {NULL, NULL},
+};
+
+static const luaL_Reg ldom_node_methods[] = {
+  {"attr", ldom_attr},
+  {"attrs", ldom_attrs},
+  {"tag", ldom_tag},
+  {"matches", ldom_matches},
+  {"closest", ldom_closest},
+  {"absurl", ldom_absurl},
+  {"parent", ldom_parent},
+  {"next", ldom_next},
+  {"prev", ldom_prev},
+  {NULL, NULL},
+};
+
+static const luaL_Reg ldom_doc_methods[] = {
+  {"root", ldom_root},
+  {"close", ldom_doc_close},
+  {NULL, NULL},
+};
+
+void ldom_open(lua_State *L) {
+  luaL_newmetatable(L, LDOM_DOCUMENT);
+  lua_newtable(L);
+  luaL_setfuncs(L, ldom_shared_methods, 0);
+  luaL_setfuncs(L, ldom_doc_methods, 0);
+  lua_setfield(L, -2, "methods");
+  lua_pushcfunction(L, ldom_doc_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ldom_doc_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, ldom_doc_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, ldom_doc_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, LDOM_NODE);
+  lua_newtable(L);
+  luaL_setfuncs(L, ldom_shared_methods, 0);
+  luaL_setfuncs(L, ldom_node_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ldom_node_eq);
+  lua_setfield(L, -2, "__eq");
+  lua_pushcfunction(L, ldom_node_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, LDOM_SELECTOR);
+  lua_pushcfunction(L, ldom_selector_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+
+  lua_pushcfunction(L, ldom_html);
+  lua_setfield(L, -2, "html");
+}

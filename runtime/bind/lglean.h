@@ -1,0 +1,24 @@
+/* lglean.h — what the Lua binding files share: the per-state runtime (logger
+ * and record sink) and each part's registration function. */
+#ifndef GLEAN_LGLEAN_H
+#define GLEAN_LGLEAN_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "log.h"
+#include "sink.h"
+
+typedef struct lglean_runtime {
+  logger log;
+  sink *records;
+} lglean_runtime;
+
+/* The runtime of this Lua state (created by luaopen_glean). */
+lglean_runtime *lglean_get(lua_State *L);
+
+/* Each adds its functions to the glean table at the top of the stack. */
+void ldom_open(lua_State *L);
+void llog_open(lua_State *L);
+
+#endif

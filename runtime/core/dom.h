@@ -1,0 +1,67 @@
+/* dom.h — parsed HTML documents. Owns the whole life of a Gumbo tree: input
+ * limits (size, nesting depth), the encoding step, the parse into a
+ * per-document arena (so freeing is one call and never recursive), and the
+ * few facts about nodes every other subsystem needs (names, children,
+ * whether a node is an element). Traversals elsewhere are iterative; nothing
+ * here recurses on the tree. */
+#ifndef GLEAN_DOM_H
+#define GLEAN_DOM_H
+
+#include <gumbo.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct dom_doc dom_doc;
+
+typedef struct dom_options {
+  size_t max_bytes;      /* refuse larger input; 0 = DOM_DEFAULT_MAX_BYTES */
+  int max_depth;         /* refuse deeper element nesting; 0 = DOM_DEFAULT_MAX_DEPTH */
+  const char *charset;   /* encoding announced by the transport (HTTP), or NULL */
+} dom_options;
+
+#define DOM_DEFAULT_MAX_BYTES ((size_t)256 << 20)
+#define DOM_DEFAULT_MAX_DEPTH 4096
+
+/* Parses a whole document from raw bytes (any encoding, sniffed as browsers
+ * do). Returns NULL and writes a message into err on refusal or failure. */
+dom_doc *dom_parse(const char *bytes, size_t len, const dom_options *opts, char *err, size_t errlen);
+void dom_free(dom_doc *doc);
+
+GumboNode *dom_root(const dom_doc *doc);        /* the GUMBO_NODE_DOCUMENT node */
+const char *dom_charset(const dom_doc *doc);    /* canonical encoding name used */
+
+/* Element or template (Gumbo keeps <template> as its own node type). */
+static inline bool dom_is_element(const GumboNode *n) {
+  return n->type == GUMBO_NODE_ELEMENT || n->type == GUMBO_NODE_TEMPLATE;
+}
+
+/* Text-bearing node: text, whitespace, CDATA. */
+static inline bool dom_is_text(const GumboNode *n) {
+  return n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE || n->type == GUMBO_NODE_CDATA;
+}
+
+/* Children of a document or element node; NULL for other nodes. For a
+ * <template>, these are its contents (in the DOM they live in a separate
+ * fragment: selectors and text must not descend into them). */
+const GumboVector *dom_children(const GumboNode *n);
+
+/* The element's local name as the DOM reports it: lower case for HTML,
+ * with the spec's case adjustments for SVG (foreignObject, clipPath, ...).
+ * Always NUL-terminated; valid as long as the document. */
+const char *dom_tag_name(const GumboNode *el);
+
+/* The attribute's name as the DOM reports it (qualified, e.g. "xlink:href"
+ * for foreign namespaced attributes), or the value of the named attribute. */
+const char *dom_attr_qname(const GumboAttribute *a, char *scratch, size_t scratch_len);
+const GumboAttribute *dom_attr_find(const GumboNode *el, const char *name);
+
+/* Next element in document (pre-)order within the subtree of `scope`
+ * (scope itself is never returned), not entering template contents. */
+GumboNode *dom_next_element(const GumboNode *n, const GumboNode *scope);
+
+/* Element siblings and parent. */
+GumboNode *dom_parent_element(const GumboNode *n);
+GumboNode *dom_prev_element_sibling(const GumboNode *n);
+GumboNode *dom_next_element_sibling(const GumboNode *n);
+
+#endif

@@ -1,0 +1,25 @@
+/* sink.h — where records go. A sink takes one record at a time as JSON text
+ * and stores it whole; this interface is what the JSON Lines, CSV, SQLite
+ * and callback sinks implement. */
+#ifndef GLEAN_SINK_H
+#define GLEAN_SINK_H
+
+#include <stddef.h>
+
+typedef struct sink sink;
+
+struct sink {
+  /* Stores one record (JSON text without a trailing newline). Returns 0, or
+   * -1 with a message in err. */
+  int (*write)(sink *s, const char *json, size_t len, char *err, size_t errlen);
+  int (*flush)(sink *s, char *err, size_t errlen);
+  void (*close)(sink *s);
+};
+
+/* JSON Lines on a file descriptor (stdout by default): each record is one
+ * write(2) of the whole line, with signals held off until it is written, so
+ * a record is never cut or interleaved, even when the process is killed by
+ * a signal. The fd is not closed by close(). */
+sink *sink_jsonl_fd(int fd);
+
+#endif

@@ -1,0 +1,141 @@
+/* Parsing, names, text, serialisation and limits of the C core's DOM. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "dom.h"
+#include "serialize.h"
+#include "text.h"
+
+static dom_doc *parse(const char *html) {
+  char err[256];
+  dom_doc *d = dom_parse(html, strlen(html), NULL, err, sizeof err);
+  if (!d) fprintf(stderr, "parse failed: %s\n", err);
+  return d;
+}
+
+static GumboNode *first(dom_doc *d, const char *tag) {
+  GumboNode *root = dom_root(d);
+  for (GumboNode *el = dom_next_element(root, root); el; el = dom_next_element(el, root))
+    if (strcmp(dom_tag_name(el), tag) == 0) return el;
+  return NULL;
+}
+
+static char *outer(const GumboNode *n) {
+  buf b = BUF_INIT;
+  serialize_node(n, true, &b);
+  return b.data ? b.data : strdup("");
+}
+
+static char *squashed_text(const GumboNode *n) {
+  buf b = BUF_INIT;
+  text_content(n, &b);
+  if (!b.data) return strdup("");
+  b.len = text_squash(b.data, b.len);
+  return b.data;
+}
+
+static void test_names(void) {
+  dom_doc *d = parse("<My-Widget id=x></My-Widget><svg><foreignObject/><clipPath/><LinearGradient/></svg><math><mi/></math>");
+  CHECK(first(d, "my-widget") != NULL);
+  CHECK(first(d, "foreignObject") != NULL);
+  CHECK(first(d, "clipPath") != NULL);
+  CHECK(first(d, "linearGradient") != NULL);
+  CHECK(first(d, "mi") != NULL);
+  CHECK(first(d, "foreignobject") == NULL);
+  dom_free(d);
+}
+
+static void test_attrs(void) {
+  dom_doc *d = parse("<div DATA-X=1 class='a b'></div><svg viewBox='0 0 1 1' xlink:href='#a'></svg>");
+  GumboNode *div = first(d, "div");
+  CHECK(dom_attr_find(div, "data-x") != NULL);
+  CHECK(dom_attr_find(div, "DATA-X") != NULL); /* getAttribute lower-cases on HTML elements */
+  CHECK_STR(dom_attr_find(div, "class")->value, "a b");
+  GumboNode *svg = first(d, "svg");
+  CHECK(dom_attr_find(svg, "viewBox") != NULL);
+  CHECK(dom_attr_find(svg, "viewbox") == NULL);
+  CHECK(dom_attr_find(svg, "xlink:href") != NULL);
+  dom_free(d);
+}
+
+static void test_serialize(void) {
+  dom_doc *d = parse("<!doctype html><p class=\"a&quot;b\">x &amp; y&nbsp;&lt;z&gt;<br><img src=a></p>"
+                     "<script>if (a < b && c) {}</script><template><i>t</i></template><!-- c -->");
+  char *s = outer(first(d, "p"));
+  CHECK_STR(s, "<p class=\"a&quot;b\">x &amp; y&nbsp;&lt;z&gt;<br><img src=\"a\"></p>");
+  free(s);
+  s = outer(first(d, "script"));
+  CHECK_STR(s, "<script>if (a < b && c) {}</script>");
+  free(s);
+  s = outer(first(d, "template"));
+  CHECK_STR(s, "<template><i>t</i></template>");
+  free(s);
+  s = outer(dom_root(d));
+  CHECK(strncmp(s, "<!DOCTYPE html><html><head></head><body>", 40) == 0);
+  CHECK(strstr(s, "<!-- c --></body></html>") != NULL);
+  free(s);
+  dom_free(d);
+}
+
+static void test_text(void) {
+  dom_doc *d = parse("<div>  Hello,\n\t<b>big</b>&nbsp;&nbsp;world\xe3\x80\x80! <template>hidden</template><!--no--></div>");
+  char *t = squashed_text(first(d, "div"));
+  CHECK_STR(t, "Hello, big world !");
+  free(t);
+  char s[] = " \xc2\xa0 a \xe2\x80\x83 b\t";
+  size_t n = text_squash(s, strlen(s));
+  CHECK(n == 3);
+  CHECK_STR(s, "a b");
+  dom_free(d);
+}
+
+static void test_limits(void) {
+  char err[256];
+  dom_options small = {.max_bytes = 10};
+  CHECK(dom_parse("<p>hello world</p>", 18, &small, err, sizeof err) == NULL);
+  CHECK(strstr(err, "max_bytes") != NULL);
+
+  /* Nesting: refused past max_depth, parsed (and walked without recursion) below it. */
+  size_t n = 5000;
+  char *deep = malloc(n * 11 + 1), *p = deep;
+  for (size_t i = 0; i < n; i++) p += sprintf(p, "<div>");
+  for (size_t i = 0; i < n; i++) p += sprintf(p, "</div>");
+  dom_options shallow = {.max_depth = 4000};
+  CHECK(dom_parse(deep, strlen(deep), &shallow, err, sizeof err) == NULL);
+  CHECK(strstr(err, "max_depth") != NULL);
+  dom_options roomy = {.max_depth = 6000};
+  dom_doc *d = dom_parse(deep, strlen(deep), &roomy, err, sizeof err);
+  CHECK(d != NULL);
+  if (d) {
+    char *s = outer(first(d, "div"));
+    CHECK(strlen(s) == n * 11);
+    free(s);
+    dom_free(d);
+  }
+  free(deep);
+
+  /* Implied end tags and comments do not count towards depth. */
+  buf many = BUF_INIT;
+  for (int i = 0; i < 10000; i++) buf_puts(&many, "<p>x<li>y<!-- <div><div> -->");
+  dom_options guard = {.max_depth = 100};
+  d = dom_parse(many.data, many.len, &guard, err, sizeof err);
+  CHECK(d != NULL);
+  dom_free(d);
+  buf_free(&many);
+
+  /* NUL bytes and invalid UTF-8 parse; text carries U+FFFD. */
+  static const char nul[] = "<p>a\0b\xff</p>";
+  d = dom_parse(nul, sizeof nul - 1, NULL, err, sizeof err);
+  CHECK(d != NULL);
+  CHECK_STR(dom_charset(d), "windows-1252");
+  dom_free(d);
+}
+
+int main(void) {
+  test_names();
+  test_attrs();
+  test_serialize();
+  test_text();
+  test_limits();
+  return check_summary();
+}
