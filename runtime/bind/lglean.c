@@ -33,16 +33,12 @@ static int lglean_runtime_gc(lua_State *L) {
 static int lglean_emit(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lglean_runtime *rt = lglean_get(L);
-  buf line = BUF_INIT;
-  ljson_encode(L, 1, &line);  /* raises on unencodable records; line is then empty */
-  if (line.failed) {
-    buf_free(&line);
-    return luaL_error(L, "emit: out of memory");
-  }
+  buf *line = ljson_push_buffer(L);
+  ljson_encode(L, 1, line);
+  if (line->failed) return luaL_error(L, "emit: out of memory");
   char err[256];
-  int rc = rt->records->write(rt->records, buf_str(&line), line.len, err, sizeof err);
-  buf_free(&line);
-  if (rc != 0) return luaL_error(L, "emit: %s", err);
+  if (rt->records->write(rt->records, buf_str(line), line->len, err, sizeof err) != 0)
+    return luaL_error(L, "emit: %s", err);
   return 0;
 }
 

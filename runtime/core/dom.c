@@ -262,7 +262,8 @@ const GumboAttribute *dom_attr_find(const GumboNode *el, const char *name) {
 
 /* ---- parse ---------------------------------------------------------------- */
 
-static int dom_name_elements(arena *mem, GumboNode *root) {
+/* One pass after parsing: DOM names for unknown and SVG elements. */
+static int dom_fix_tree(arena *mem, GumboNode *root) {
   for (GumboNode *n = root; n; n = dom_next_node(n, root, 1))
     if (dom_is_element(n) && dom_needs_name(&n->v.element) && dom_fix_name(mem, &n->v.element) != 0) return -1;
   return 0;
@@ -319,9 +320,9 @@ dom_doc *dom_parse(const char *bytes, size_t len, const dom_options *opts, char 
   doc->mem = mem;
   doc->charset = charset;
   doc->out = gumbo_parse_with_options(&gopts, text, text_len);
-  int named = dom_name_elements(mem, doc->out->document);
+  int named = dom_fix_tree(mem, doc->out->document);
   /* From here on nothing refers to the input bytes: text and attribute
-   * values are Gumbo's own copies, names were copied by dom_name_elements. */
+   * values are Gumbo's own copies, names were copied by dom_fix_tree. */
   buf_free(&decoded);
   if (named != 0) {
     dom_free(doc);

@@ -23,10 +23,11 @@ int url_resolve(const char *base, const char *ref, buf *out) {
   if (!u || clean.failed) goto done;
   unsigned flags = CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE;
   if (base && *base && curl_url_set(u, CURLUPART_URL, base, flags) != CURLUE_OK) goto done;
-  /* An empty reference means the base itself (minus its fragment). */
-  if (clean.len == 0) {
+  /* An empty reference means the base without its fragment, and "#x" the
+   * base with another one; curl would treat either as a path. */
+  if (clean.len == 0 || clean.data[0] == '#') {
     if (!base || !*base) goto done;
-    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
+    if (curl_url_set(u, CURLUPART_FRAGMENT, clean.len > 1 ? clean.data + 1 : NULL, flags) != CURLUE_OK) goto done;
   } else if (curl_url_set(u, CURLUPART_URL, buf_str(&clean), flags) != CURLUE_OK) {
     goto done;
   }
