@@ -80,6 +80,14 @@ static lua_Integer ldom_opt_count(lua_State *L, int opts, const char *key) {
   return n;
 }
 
+void ldom_push_document(lua_State *L, dom_doc *dom, const char *url) {
+  ldom_doc *d = lua_newuserdatauv(L, sizeof *d, 0);
+  memset(d, 0, sizeof *d);
+  luaL_setmetatable(L, LDOM_DOCUMENT);
+  d->dom = dom; /* owned from here: freed by __gc even if strdup fails */
+  if (url && !(d->url = strdup(url))) luaL_error(L, "out of memory");
+}
+
 /* glean.html(bytes [, opts]) -> Document */
 static int ldom_html(lua_State *L) {
   size_t len;
@@ -94,13 +102,10 @@ static int ldom_html(lua_State *L) {
     lua_Integer depth = ldom_opt_count(L, 2, "max_depth");
     opts.max_depth = depth > 1 << 30 ? 1 << 30 : (int)depth;
   }
-  ldom_doc *d = lua_newuserdatauv(L, sizeof *d, 0);
-  memset(d, 0, sizeof *d);
-  luaL_setmetatable(L, LDOM_DOCUMENT);
-  if (url && !(d->url = strdup(url))) return luaL_error(L, "out of memory");
   char err[256];
-  d->dom = dom_parse(bytes, len, &opts, err, sizeof err);
-  if (!d->dom) return luaL_error(L, "html: %s", err);
+  dom_doc *dom = dom_parse(bytes, len, &opts, err, sizeof err);
+  if (!dom) return luaL_error(L, "html: %s", err);
+  ldom_push_document(L, dom, url);
   return 1;
 }
 

@@ -4,11 +4,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "glean.h"
+#include "lembed.h"
 #include "ljson.h"
+#include "text.h"
 
 #define LGLEAN_RUNTIME "glean.Runtime"
 
@@ -42,6 +45,34 @@ static int lglean_emit(lua_State *L) {
   return 0;
 }
 
+/* glean.clock() -> seconds on a monotonic clock (for rates and timeouts) */
+static int lglean_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
+/* glean.isatty("stdin" | "stdout" | "stderr") -> boolean */
+static int lglean_isatty(lua_State *L) {
+  static const char *const names[] = {"stdin", "stdout", "stderr", NULL};
+  int fd = luaL_checkoption(L, 1, NULL, names);
+  lua_pushboolean(L, isatty(fd));
+  return 1;
+}
+
+/* glean.text.squash(s) -> s with white space runs (no-break spaces too)
+ * collapsed to one space and trimmed, as node:text() does */
+static int lglean_squash(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, len);
+  memcpy(p, s, len);
+  luaL_pushresultsize(&b, text_squash(p, len));
+  return 1;
+}
+
 static void lglean_new_runtime(lua_State *L) {
   lglean_runtime *rt = lua_newuserdatauv(L, sizeof *rt, 0);
   memset(rt, 0, sizeof *rt);
@@ -57,6 +88,23 @@ static void lglean_new_runtime(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, LGLEAN_RUNTIME);
 }
 
+/* Makes the embedded Lua modules requirable (package.preload), then runs
+ * glean.init on the C table at the top of the stack: it adds the parts of
+ * the library written in Lua (fetch, crawl, ...). */
+static void lglean_load_lua(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (const lembed_module *m = lembed_modules; m->name; m++) {
+    lua_pushfstring(L, "@[glean]/%s.lua", m->name);
+    if (luaL_loadbuffer(L, m->source, m->len, lua_tostring(L, -1)) != LUA_OK) lua_error(L);
+    lua_setfield(L, -3, m->name);
+    lua_pop(L, 1);
+  }
+  lua_getfield(L, -1, "glean.init");
+  lua_remove(L, -2);
+  lua_pushvalue(L, -2);
+  lua_call(L, 1, 0);
+}
+
 int luaopen_glean(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, LGLEAN_RUNTIME);
   int have_runtime = !lua_isnil(L, -1);
@@ -68,9 +116,21 @@ int luaopen_glean(lua_State *L) {
   lua_setfield(L, -2, "version");
   lua_pushcfunction(L, lglean_emit);
   lua_setfield(L, -2, "emit");
+  lua_pushcfunction(L, lglean_clock);
+  lua_setfield(L, -2, "clock");
+  lua_pushcfunction(L, lglean_isatty);
+  lua_setfield(L, -2, "isatty");
+  lua_newtable(L);
+  lua_pushcfunction(L, lglean_squash);
+  lua_setfield(L, -2, "squash");
+  lua_setfield(L, -2, "text");
   luaopen_glean_json(L);
   lua_setfield(L, -2, "json");
   ldom_open(L);
   llog_open(L);
+  lfetch_open(L);
+  lcrawl_open(L);
+  ltime_open(L);
+  lglean_load_lua(L);
   return 1;
 }

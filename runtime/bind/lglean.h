@@ -17,8 +17,15 @@ typedef struct lglean_runtime {
 /* The runtime of this Lua state (created by luaopen_glean). */
 lglean_runtime *lglean_get(lua_State *L);
 
+/* Pushes a Document that takes ownership of dom (see ldom.c). */
+struct dom_doc;
+void ldom_push_document(lua_State *L, struct dom_doc *dom, const char *url);
+
 /* Each adds its functions to the glean table at the top of the stack. */
 void ldom_open(lua_State *L);
 void llog_open(lua_State *L);
+void lfetch_open(lua_State *L);
+void lcrawl_open(lua_State *L);
+void ltime_open(lua_State *L);
 
 #endif

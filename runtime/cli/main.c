@@ -8,6 +8,7 @@
  * Exit status: 0 success, 1 a Lua error (message and traceback on stderr),
  * 2 a usage error or a script that cannot be read. */
 #include <errno.h>
+#include <signal.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -19,8 +20,8 @@
 static const char usage[] =
   "usage: glean SCRIPT.lua [ARGS...]     run a Lua script with the glean library\n"
   "       glean -e CODE [ARGS...]        run CODE\n"
-  "       glean run ADAPTER [URL...]     crawl with a site adapter (planned: issue 3)\n"
-  "       glean shell URL|FILE           try selectors on a page (planned: issue 4)\n"
+  "       glean run ADAPTER [URL...]     crawl with a site adapter (glean run --help)\n"
+  "       glean shell URL|FILE           a Lua prompt with the page loaded, to try selectors\n"
   "       glean --version                print the version\n"
   "       glean --help                   print this help\n"
   "\n"
@@ -54,6 +55,7 @@ static int cli_set_args(lua_State *L, char **argv, int argc, int script) {
     lua_rawseti(L, -2, i - script);
   }
   lua_setglobal(L, "arg");
+  luaL_checkstack(L, argc - script + 3, "too many arguments to the script");
   for (int i = script + 1; i < argc; i++) lua_pushstring(L, argv[i]);
   return argc - script - 1;
 }
@@ -81,6 +83,59 @@ static int cli_call(lua_State *L, int nargs) {
   return 0;
 }
 
+/* Ctrl-C during a crawl: the first asks it to finish what is in flight,
+ * the second to stop now; the crawl reads the count through
+ * glean.interrupts(). */
+static volatile sig_atomic_t cli_interrupts;
+
+static void cli_on_interrupt(int sig) {
+  (void)sig;
+  if (cli_interrupts < 1000) cli_interrupts++;
+}
+
+static int cli_get_interrupts(lua_State *L) {
+  lua_pushinteger(L, cli_interrupts);
+  return 1;
+}
+
+/* glean run / glean shell: written in Lua (glean.cli); returns its status. */
+static int cli_subcommand(int argc, char **argv) {
+  lua_State *L = cli_new_state();
+  if (!L) {
+    fputs("glean: cannot create a Lua state: out of memory\n", stderr);
+    return 1;
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = cli_on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  lua_getglobal(L, "glean");
+  lua_pushcfunction(L, cli_get_interrupts);
+  lua_setfield(L, -2, "interrupts");
+  lua_pop(L, 1);
+
+  lua_pushcfunction(L, cli_msghandler);
+  int handler = lua_gettop(L);
+  luaL_loadstring(L, "local command, args = ...\nreturn require('glean.cli')[command](args)");
+  lua_pushstring(L, argv[1]);
+  lua_createtable(L, argc - 2, 0);
+  for (int i = 2; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - 1);
+  }
+  int rc;
+  if (lua_pcall(L, 2, 1, handler) != LUA_OK) {
+    cli_report(L);
+    rc = 1;
+  } else {
+    rc = (int)lua_tointeger(L, -1);
+  }
+  lua_close(L);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
@@ -90,10 +145,7 @@ int main(int argc, char **argv) {
     printf("glean %s (%s)\n", glean_version(), LUA_RELEASE);
     return 0;
   }
-  if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "shell") == 0) {
-    fprintf(stderr, "glean: '%s' is not available in this version yet\n", argv[1]);
-    return 2;
-  }
+  if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "shell") == 0) return cli_subcommand(argc, argv);
   int is_code = strcmp(argv[1], "-e") == 0;
   if (is_code && argc < 3) {
     fputs("glean: -e needs an argument\n", stderr);

@@ -34,6 +34,14 @@ describe("glean command", function()
     assert.equal(script .. "\tone\ttwo\t2\t2\ttrue\n", out)
   end)
 
+  it("passes hundreds of arguments", function()
+    local args = {"-e", "print(select('#', ...), arg[#arg])"}
+    for i = 1, 500 do args[#args + 1] = "a" .. i end
+    local code, out = run(args)
+    assert.equal(0, code)
+    assert.equal("500\ta500\n", out)
+  end)
+
   it("runs code given with -e", function()
     local code, out = run({"-e", "io.write(glean.json.encode({1,2}), ...)", "x"})
     assert.equal(0, code)

@@ -1,0 +1,543 @@
+/* lfetch.c — the fetch engine for Lua: Engine and Response userdata.
+ *
+ * This is the low layer under glean.fetch / glean.fetch_all (in
+ * runtime/lua/glean/init.lua), which make Lua code that looks blocking
+ * yield to the scheduler while the engine works:
+ *   local eng = glean.engine({concurrency = 32, mirrors = {...}})
+ *   local id = eng:submit({url = u, html = true})
+ *   local pending, done = eng:run(100)   -- done: {[id] = Response, ...}
+ * Completion callbacks only queue the C response; Lua objects are made
+ * after fetch_run returns, so no Lua error can unwind through libcurl. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "dom.h"
+#include "fetch.h"
+#include "lglean.h"
+#include "ljson.h"
+
+#define LFETCH_ENGINE "glean.Engine"
+#define LFETCH_RESPONSE "glean.Response"
+
+typedef struct lfetch_engine {
+  fetch_engine *eng;
+  logger log;
+  fetch_response **done;  /* delivered by fetch_run, not yet given to Lua */
+  size_t n_done, cap_done;
+} lfetch_engine;
+
+/* What the worker thread made of an HTML body. */
+typedef struct lfetch_parsed {
+  dom_doc *doc;
+  char err[200];
+} lfetch_parsed;
+
+typedef struct lfetch_response {
+  fetch_response *res;   /* NULL once closed */
+} lfetch_response;
+
+/* ---- options ---------------------------------------------------------------- */
+
+static int lfetch_opt(lua_State *L, int t, const char *key, int type, const char *what) {
+  int got = lua_getfield(L, t, key);
+  if (got == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (got != type) luaL_error(L, "bad option '%s' (%s expected, got %s)", key, what, luaL_typename(L, -1));
+  return 1; /* value left on the stack */
+}
+
+static lua_Number lfetch_opt_number(lua_State *L, int t, const char *key, lua_Number dflt) {
+  if (!lfetch_opt(L, t, key, LUA_TNUMBER, "number")) return dflt;
+  lua_Number n = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  if (n < 0) luaL_error(L, "bad option '%s' (must not be negative)", key);
+  return n;
+}
+
+static int lfetch_opt_bool(lua_State *L, int t, const char *key, int dflt) {
+  if (!lfetch_opt(L, t, key, LUA_TBOOLEAN, "boolean")) return dflt;
+  int b = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return b;
+}
+
+/* Strings stay referenced by the options table for the call's duration. */
+static const char *lfetch_opt_string(lua_State *L, int t, const char *key) {
+  if (!lfetch_opt(L, t, key, LUA_TSTRING, "string")) return NULL;
+  const char *s = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  return s;
+}
+
+static int lfetch_ms(lua_Number seconds) {
+  double ms = seconds * 1000.0;
+  return ms > 2e9 ? 2000000000 : (int)ms;
+}
+
+/* ---- engine ----------------------------------------------------------------- */
+
+static lfetch_engine *lfetch_check_engine(lua_State *L, int idx) {
+  lfetch_engine *le = luaL_checkudata(L, idx, LFETCH_ENGINE);
+  if (!le->eng) luaL_error(L, "engine is closed");
+  return le;
+}
+
+static void lfetch_on_done(fetch_response *res, void *ud) {
+  lfetch_engine *le = ud;
+  if (le->n_done == le->cap_done) {
+    size_t cap = le->cap_done ? le->cap_done * 2 : 64;
+    fetch_response **grown = realloc(le->done, cap * sizeof *grown);
+    if (!grown) {
+      /* Nowhere to keep it: the waiting coroutine gets a cancelled reply. */
+      res->error = FETCH_CANCELLED;
+      fetch_response_free(res);
+      return;
+    }
+    le->done = grown;
+    le->cap_done = cap;
+  }
+  le->done[le->n_done++] = res;
+}
+
+static void lfetch_free_parsed(void *p) {
+  lfetch_parsed *parsed = p;
+  dom_free(parsed->doc);
+  free(parsed);
+}
+
+static bool lfetch_is_html(const char *type) {
+  return !type || strcmp(type, "text/html") == 0 || strcmp(type, "application/xhtml+xml") == 0;
+}
+
+/* Worker thread: parse HTML bodies so the Lua thread never waits on Gumbo. */
+static void lfetch_parse_after(fetch_response *res, void *ud) {
+  (void)ud;
+  if (res->error != FETCH_OK || !lfetch_is_html(res->content_type)) return;
+  lfetch_parsed *parsed = calloc(1, sizeof *parsed);
+  if (!parsed) return;
+  dom_options opts = {.charset = res->charset};
+  parsed->doc = dom_parse(buf_str(&res->body), res->body.len, &opts, parsed->err, sizeof parsed->err);
+  res->result = parsed;
+  res->free_result = lfetch_free_parsed;
+}
+
+/* Reads mirrors given as {["https://a.com"] = "DIR_OR_URL"} or as a list of
+ * "ORIGIN=LOCATION" strings (as on the command line). */
+static size_t lfetch_read_mirrors(lua_State *L, int t, fetch_mirror *out, size_t max) {
+  size_t n = 0;
+  if (!lfetch_opt(L, t, "mirrors", LUA_TTABLE, "table")) return 0;
+  int m = lua_gettop(L);
+  lua_newtable(L); /* keeps the origins cut out of "ORIGIN=LOCATION" alive */
+  int anchor = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, m)) {
+    if (n == max) luaL_error(L, "bad option 'mirrors' (at most %d)", (int)max);
+    if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+      out[n].origin = lua_tostring(L, -2);
+      out[n].location = lua_tostring(L, -1);
+    } else if (lua_type(L, -2) == LUA_TNUMBER && lua_type(L, -1) == LUA_TSTRING) {
+      const char *spec = lua_tostring(L, -1);
+      const char *eq = strchr(spec, '=');
+      if (!eq || eq == spec || !eq[1]) luaL_error(L, "bad mirror '%s' (ORIGIN=LOCATION expected)", spec);
+      lua_pushlstring(L, spec, (size_t)(eq - spec));
+      out[n].origin = lua_tostring(L, -1);
+      lua_rawseti(L, anchor, (lua_Integer)n + 1);
+      out[n].location = eq + 1;
+    } else {
+      luaL_error(L, "bad option 'mirrors' (origin = location pairs or 'ORIGIN=LOCATION' strings expected)");
+    }
+    n++;
+    lua_pop(L, 1);
+  }
+  return n; /* the mirrors and anchor tables stay on the stack */
+}
+
+/* glean.engine([opts]) -> Engine */
+static int lfetch_engine_new(lua_State *L) {
+  if (lua_isnoneornil(L, 1)) {
+    lua_settop(L, 0);
+    lua_newtable(L);
+  }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  fetch_config cfg;
+  fetch_config_defaults(&cfg);
+  cfg.max_in_flight = (int)lfetch_opt_number(L, 1, "concurrency", cfg.max_in_flight);
+  cfg.max_per_host = (int)lfetch_opt_number(L, 1, "per_host", cfg.max_per_host);
+  cfg.host_delay_ms = lfetch_ms(lfetch_opt_number(L, 1, "delay", cfg.host_delay_ms / 1000.0));
+  cfg.connect_timeout_ms = lfetch_ms(lfetch_opt_number(L, 1, "connect_timeout", cfg.connect_timeout_ms / 1000.0));
+  cfg.timeout_ms = lfetch_ms(lfetch_opt_number(L, 1, "timeout", cfg.timeout_ms / 1000.0));
+  cfg.low_speed_time = (long)lfetch_opt_number(L, 1, "low_speed_time", (lua_Number)cfg.low_speed_time);
+  cfg.max_body = (size_t)lfetch_opt_number(L, 1, "max_body", (lua_Number)cfg.max_body);
+  cfg.max_redirects = (int)lfetch_opt_number(L, 1, "max_redirects", cfg.max_redirects);
+  cfg.follow_redirects = lfetch_opt_bool(L, 1, "redirects", cfg.follow_redirects);
+  cfg.retries = (int)lfetch_opt_number(L, 1, "retries", cfg.retries);
+  cfg.backoff_ms = lfetch_ms(lfetch_opt_number(L, 1, "backoff", cfg.backoff_ms / 1000.0));
+  cfg.cookies = lfetch_opt_bool(L, 1, "cookies", cfg.cookies);
+  cfg.allow_file = lfetch_opt_bool(L, 1, "allow_file", cfg.allow_file);
+  cfg.workers = (int)lfetch_opt_number(L, 1, "workers", cfg.workers);
+  const char *ua = lfetch_opt_string(L, 1, "user_agent");
+  if (ua) cfg.user_agent = ua;
+  const char *proxy = lfetch_opt_string(L, 1, "proxy");
+  if (proxy) cfg.proxy = proxy;
+  if (cfg.max_in_flight < 1 || cfg.max_per_host < 1) luaL_error(L, "bad option: concurrency and per_host must be at least 1");
+  fetch_mirror mirrors[64];
+  cfg.n_mirrors = lfetch_read_mirrors(L, 1, mirrors, sizeof mirrors / sizeof *mirrors);
+  cfg.mirrors = mirrors;
+
+  lfetch_engine *le = lua_newuserdatauv(L, sizeof *le, 0);
+  memset(le, 0, sizeof *le);
+  luaL_setmetatable(L, LFETCH_ENGINE);
+  le->log = lglean_get(L)->log;
+  cfg.log = &le->log;
+  char err[256];
+  le->eng = fetch_new(&cfg, err, sizeof err);
+  if (!le->eng) return luaL_error(L, "engine: %s", err);
+  return 1;
+}
+
+static void lfetch_drop_done(lfetch_engine *le) {
+  for (size_t i = 0; i < le->n_done; i++) fetch_response_free(le->done[i]);
+  le->n_done = 0;
+}
+
+static int lfetch_engine_close(lua_State *L) {
+  lfetch_engine *le = luaL_checkudata(L, 1, LFETCH_ENGINE);
+  if (le->eng) fetch_free(le->eng);
+  le->eng = NULL;
+  lfetch_drop_done(le);
+  free(le->done);
+  le->done = NULL;
+  le->cap_done = 0;
+  return 0;
+}
+
+/* Builds a URL with query parameters appended (opts.query = {k = v, ...}),
+ * sorted by key so requests are reproducible. */
+static const char *lfetch_url_with_query(lua_State *L, int req, const char *url) {
+  if (!lfetch_opt(L, req, "query", LUA_TTABLE, "table")) return url;
+  int q = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "glean");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "urlencode");
+  lua_pushvalue(L, q);
+  lua_call(L, 1, 1);
+  const char *qs = lua_tostring(L, -1);
+  const char *sep = strchr(url, '?') ? "&" : "?";
+  if (!*qs) sep = "";
+  lua_pushfstring(L, "%s%s%s", url, sep, qs);
+  lua_replace(L, q);
+  lua_settop(L, q);
+  return lua_tostring(L, q); /* anchored at q until the call returns */
+}
+
+/* eng:submit(request) -> id. request: url, method, headers, query, body |
+ * form | json, timeout, redirects, max_redirects, max_body, retries, proxy,
+ * user_agent, html (parse the body on a worker thread). */
+static int lfetch_submit(lua_State *L) {
+  lfetch_engine *le = lfetch_check_engine(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  const char *url = lfetch_opt_string(L, 2, "url");
+  if (!url) return luaL_error(L, "bad request (url expected)");
+  url = lfetch_url_with_query(L, 2, url);
+
+  fetch_request req;
+  fetch_request_init(&req, url);
+  req.method = lfetch_opt_string(L, 2, "method");
+  req.proxy = lfetch_opt_string(L, 2, "proxy");
+  req.user_agent = lfetch_opt_string(L, 2, "user_agent");
+  if (lfetch_opt(L, 2, "timeout", LUA_TNUMBER, "number")) req.timeout_ms = lfetch_ms(lua_tonumber(L, -1)), lua_pop(L, 1);
+  if (lfetch_opt(L, 2, "redirects", LUA_TBOOLEAN, "boolean")) req.follow_redirects = lua_toboolean(L, -1), lua_pop(L, 1);
+  if (lfetch_opt(L, 2, "max_redirects", LUA_TNUMBER, "number")) req.max_redirects = (int)lua_tointeger(L, -1), lua_pop(L, 1);
+  if (lfetch_opt(L, 2, "retries", LUA_TNUMBER, "number")) req.retries = (int)lua_tointeger(L, -1), lua_pop(L, 1);
+  if (lfetch_opt(L, 2, "max_body", LUA_TNUMBER, "number")) req.max_body = (size_t)lua_tointeger(L, -1), lua_pop(L, 1);
+
+  /* Headers: {["Name"] = "value"} or {"Name: value", ...}; kept alive on the stack. */
+  const char *headers[128];
+  size_t nh = 0;
+  const char *body_type = NULL;
+  if (lfetch_opt(L, 2, "body", LUA_TSTRING, "string")) {
+    req.body = lua_tolstring(L, -1, &req.body_len);
+  } else if (lfetch_opt(L, 2, "form", LUA_TTABLE, "table")) {
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "glean");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "urlencode");
+    lua_pushvalue(L, -3);
+    lua_call(L, 1, 1);
+    req.body = lua_tolstring(L, -1, &req.body_len);
+    body_type = "Content-Type: application/x-www-form-urlencoded";
+  } else if (lua_getfield(L, 2, "json") != LUA_TNIL) {
+    buf *json = ljson_push_buffer(L);
+    ljson_encode(L, -2, json);
+    lua_pushlstring(L, buf_str(json), json->len);
+    req.body = lua_tolstring(L, -1, &req.body_len);
+    body_type = "Content-Type: application/json";
+  }
+  if (body_type) headers[nh++] = body_type;
+  if (lfetch_opt(L, 2, "headers", LUA_TTABLE, "table")) {
+    int h = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, h)) {
+      if (nh == sizeof headers / sizeof *headers) return luaL_error(L, "bad request (more than 127 headers)");
+      if (!lua_isstring(L, -1)) return luaL_error(L, "bad request (header values must be strings)");
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        const char *value = lua_tostring(L, -1);
+        lua_pushfstring(L, "%s: %s", lua_tostring(L, -2), value);
+        lua_remove(L, -2);
+      } else if (lua_type(L, -2) != LUA_TNUMBER) {
+        return luaL_error(L, "bad request (headers must be name = value pairs or 'Name: value' strings)");
+      }
+      headers[nh++] = lua_tostring(L, -1);
+      lua_insert(L, h); /* anchor below the table being iterated */
+      h++;
+    }
+  }
+  req.headers = headers;
+  req.n_headers = nh;
+  if (lfetch_opt_bool(L, 2, "html", 0)) req.after = lfetch_parse_after;
+  req.done = lfetch_on_done;
+  req.ud = le;
+  uint64_t id = fetch_submit(le->eng, &req);
+  if (!id) return luaL_error(L, "fetch: out of memory");
+  lua_pushinteger(L, (lua_Integer)id);
+  return 1;
+}
+
+static void lfetch_push_response(lua_State *L, fetch_response *res);
+
+/* eng:run([timeout_ms]) -> pending, {[id] = Response, ...} or nil */
+static int lfetch_run(lua_State *L) {
+  lfetch_engine *le = lfetch_check_engine(L, 1);
+  int timeout = (int)luaL_optinteger(L, 2, 100);
+  int pending = fetch_run(le->eng, timeout < 0 ? 0 : timeout);
+  if (pending < 0) return luaL_error(L, "engine:run called from inside a fetch callback");
+  lua_pushinteger(L, pending);
+  if (!le->n_done) {
+    lua_pushnil(L);
+    return 2;
+  }
+  lua_createtable(L, 0, (int)le->n_done);
+  luaL_checkstack(L, 4, NULL);
+  size_t n = le->n_done;
+  le->n_done = 0;
+  for (size_t i = 0; i < n; i++) {
+    fetch_response *res = le->done[i];
+    le->done[i] = NULL;
+    lua_pushinteger(L, (lua_Integer)res->id);
+    lfetch_push_response(L, res); /* owns res from here, even on error */
+    lua_rawset(L, -3);
+  }
+  return 2;
+}
+
+static int lfetch_pending(lua_State *L) {
+  lfetch_engine *le = lfetch_check_engine(L, 1);
+  lua_pushinteger(L, (lua_Integer)(fetch_pending(le->eng) + le->n_done));
+  return 1;
+}
+
+static int lfetch_cancel(lua_State *L) {
+  fetch_cancel(lfetch_check_engine(L, 1)->eng);
+  return 0;
+}
+
+static int lfetch_wakeup(lua_State *L) {
+  fetch_wakeup(lfetch_check_engine(L, 1)->eng);
+  return 0;
+}
+
+/* eng:set_host_delay(host, seconds) (nil seconds: the engine's default) */
+static int lfetch_set_host_delay(lua_State *L) {
+  lfetch_engine *le = lfetch_check_engine(L, 1);
+  const char *host = luaL_checkstring(L, 2);
+  int ms = lua_isnoneornil(L, 3) ? -1 : lfetch_ms(luaL_checknumber(L, 3));
+  if (fetch_set_host_delay(le->eng, host, ms) != 0) return luaL_error(L, "set_host_delay: out of memory");
+  return 0;
+}
+
+static int lfetch_stats(lua_State *L) {
+  lfetch_engine *le = lfetch_check_engine(L, 1);
+  fetch_stats st;
+  fetch_stats_get(le->eng, &st);
+  lua_createtable(L, 0, 10);
+  lua_pushinteger(L, (lua_Integer)st.requests), lua_setfield(L, -2, "requests");
+  lua_pushinteger(L, (lua_Integer)st.responses), lua_setfield(L, -2, "responses");
+  lua_pushinteger(L, (lua_Integer)st.retries), lua_setfield(L, -2, "retries");
+  lua_pushinteger(L, (lua_Integer)st.bytes), lua_setfield(L, -2, "bytes");
+  lua_pushinteger(L, (lua_Integer)st.queued), lua_setfield(L, -2, "queued");
+  lua_pushinteger(L, (lua_Integer)st.in_flight), lua_setfield(L, -2, "in_flight");
+  lua_pushinteger(L, (lua_Integer)st.peak_in_flight), lua_setfield(L, -2, "peak_in_flight");
+  lua_newtable(L);
+  for (int k = FETCH_OK + 1; k < FETCH_ERROR_KINDS; k++) {
+    if (!st.errors[k]) continue;
+    lua_pushinteger(L, (lua_Integer)st.errors[k]);
+    lua_setfield(L, -2, fetch_error_name((fetch_error)k));
+  }
+  lua_setfield(L, -2, "errors");
+  return 1;
+}
+
+/* ---- responses -------------------------------------------------------------- */
+
+static void lfetch_push_response(lua_State *L, fetch_response *res) {
+  lfetch_response *lr = lua_newuserdatauv(L, sizeof *lr, 1);
+  lr->res = res;
+  luaL_setmetatable(L, LFETCH_RESPONSE);
+  lua_newtable(L); /* cache of the fields made on demand */
+  lua_setiuservalue(L, -2, 1);
+}
+
+static lfetch_response *lfetch_check_response(lua_State *L, int idx) {
+  lfetch_response *lr = luaL_checkudata(L, idx, LFETCH_RESPONSE);
+  if (!lr->res) luaL_error(L, "response is closed");
+  return lr;
+}
+
+static int lfetch_response_close(lua_State *L) {
+  lfetch_response *lr = luaL_checkudata(L, 1, LFETCH_RESPONSE);
+  if (lr->res) fetch_response_free(lr->res);
+  lr->res = NULL;
+  return 0;
+}
+
+/* resp:html() -> Document (parsed once: on a worker if the request asked,
+ * else now; with the response URL as base and the HTTP charset). */
+static int lfetch_html(lua_State *L) {
+  lfetch_response *lr = lfetch_check_response(L, 1);
+  fetch_response *res = lr->res;
+  lua_getiuservalue(L, 1, 1);
+  if (lua_getfield(L, -1, "html") != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  lfetch_parsed *parsed = res->result;
+  dom_doc *doc;
+  if (parsed && parsed->doc) {
+    doc = parsed->doc;
+    parsed->doc = NULL;
+  } else if (parsed) {
+    return luaL_error(L, "html: %s (%s)", parsed->err, res->url);
+  } else {
+    char err[256];
+    dom_options opts = {.charset = res->charset};
+    doc = dom_parse(buf_str(&res->body), res->body.len, &opts, err, sizeof err);
+    if (!doc) return luaL_error(L, "html: %s (%s)", err, res->url);
+  }
+  ldom_push_document(L, doc, res->url);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "html");
+  return 1;
+}
+
+static void lfetch_push_headers(lua_State *L, const fetch_response *res) {
+  /* name -> value; a repeated header's values are joined with ", " except
+   * set-cookie, whose values are kept as a list (they may contain commas). */
+  lua_createtable(L, 0, (int)res->n_headers);
+  for (size_t i = 0; i < res->n_headers; i++) {
+    const fetch_header *h = &res->headers[i];
+    int type = lua_getfield(L, -1, h->name);
+    if (strcmp(h->name, "set-cookie") == 0) {
+      if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, h->name);
+      }
+      lua_pushstring(L, h->value);
+      lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+      lua_pop(L, 1);
+    } else if (type == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_pushstring(L, h->value);
+      lua_setfield(L, -2, h->name);
+    } else {
+      lua_pushfstring(L, "%s, %s", lua_tostring(L, -1), h->value);
+      lua_remove(L, -2);
+      lua_setfield(L, -2, h->name);
+    }
+  }
+}
+
+static int lfetch_response_index(lua_State *L) {
+  lfetch_response *lr = luaL_checkudata(L, 1, LFETCH_RESPONSE);
+  const char *key = luaL_checkstring(L, 2);
+  lua_getmetatable(L, 1);
+  if (lua_getfield(L, -1, key) != LUA_TNIL) return 1; /* a method */
+  if (!lr->res) return luaL_error(L, "response is closed");
+  const fetch_response *res = lr->res;
+  lua_getiuservalue(L, 1, 1);
+  if (lua_getfield(L, -1, key) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  if (strcmp(key, "status") == 0) lua_pushinteger(L, res->status);
+  else if (strcmp(key, "ok") == 0) lua_pushboolean(L, res->error == FETCH_OK && res->status >= 200 && res->status < 300);
+  else if (strcmp(key, "url") == 0) lua_pushstring(L, res->url);
+  else if (strcmp(key, "body") == 0) lua_pushlstring(L, buf_str(&res->body), res->body.len);
+  else if (strcmp(key, "headers") == 0) lfetch_push_headers(L, res);
+  else if (strcmp(key, "content_type") == 0) lua_pushstring(L, res->content_type);
+  else if (strcmp(key, "charset") == 0) lua_pushstring(L, res->charset);
+  else if (strcmp(key, "redirects") == 0) lua_pushinteger(L, res->redirects);
+  else if (strcmp(key, "tries") == 0) lua_pushinteger(L, res->tries);
+  else if (strcmp(key, "error") == 0) res->error == FETCH_OK ? lua_pushnil(L) : (void)lua_pushstring(L, res->message);
+  else if (strcmp(key, "error_kind") == 0) res->error == FETCH_OK ? lua_pushnil(L) : (void)lua_pushstring(L, fetch_error_name(res->error));
+  else if (strcmp(key, "timings") == 0) {
+    lua_createtable(L, 0, 5);
+    lua_pushnumber(L, res->timings.dns), lua_setfield(L, -2, "dns");
+    lua_pushnumber(L, res->timings.connect), lua_setfield(L, -2, "connect");
+    lua_pushnumber(L, res->timings.tls), lua_setfield(L, -2, "tls");
+    lua_pushnumber(L, res->timings.first_byte), lua_setfield(L, -2, "first_byte");
+    lua_pushnumber(L, res->timings.total), lua_setfield(L, -2, "total");
+  } else {
+    lua_pushnil(L);
+    return 1;
+  }
+  /* Tables and the body are made once per response. */
+  if (lua_type(L, -1) == LUA_TTABLE || strcmp(key, "body") == 0) {
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, key);
+  }
+  return 1;
+}
+
+static int lfetch_response_tostring(lua_State *L) {
+  lfetch_response *lr = luaL_checkudata(L, 1, LFETCH_RESPONSE);
+  if (!lr->res) lua_pushliteral(L, "glean.Response (closed)");
+  else lua_pushfstring(L, "glean.Response %d %s", (int)lr->res->status, lr->res->url);
+  return 1;
+}
+
+static int lfetch_header(lua_State *L) {
+  lfetch_response *lr = lfetch_check_response(L, 1);
+  lua_pushstring(L, fetch_header_get(lr->res, luaL_checkstring(L, 2)));
+  return 1;
+}
+
+void lfetch_open(lua_State *L) {
+  static const luaL_Reg engine_methods[] = {
+    {"submit", lfetch_submit}, {"run", lfetch_run}, {"pending", lfetch_pending},
+    {"cancel", lfetch_cancel}, {"wakeup", lfetch_wakeup}, {"set_host_delay", lfetch_set_host_delay},
+    {"stats", lfetch_stats}, {"close", lfetch_engine_close}, {NULL, NULL},
+  };
+  luaL_newmetatable(L, LFETCH_ENGINE);
+  luaL_newlib(L, engine_methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, lfetch_engine_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, lfetch_engine_close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+
+  static const luaL_Reg response_methods[] = {
+    {"html", lfetch_html}, {"header", lfetch_header}, {"close", lfetch_response_close},
+    {"__index", lfetch_response_index}, {"__gc", lfetch_response_close},
+    {"__close", lfetch_response_close}, {"__tostring", lfetch_response_tostring}, {NULL, NULL},
+  };
+  luaL_newmetatable(L, LFETCH_RESPONSE);
+  luaL_setfuncs(L, response_methods, 0);
+  lua_pop(L, 1);
+
+  lua_pushcfunction(L, lfetch_engine_new);
+  lua_setfield(L, -2, "engine");
+}

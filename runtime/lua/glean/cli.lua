@@ -1,0 +1,215 @@
+-- glean.cli — the subcommands of the glean command that are written in Lua:
+--   glean run ADAPTER [URL...] [options]   crawl with a site adapter
+--   glean shell URL|FILE                   a REPL with the page loaded
+-- Each returns the process exit status.
+local glean = require "glean"
+
+local cli = {}
+
+local RUN_USAGE = [[
+usage: glean run ADAPTER [URL...] [options]
+
+Crawls with ADAPTER (a Lua file returning an adapter table, or the name of
+one in sites/) from the URLs given, else from the adapter's start_urls.
+Records go to stdout as JSON lines; progress and errors to stderr.
+
+options:
+  --depth N             follow links at most N hops from the start URLs (0: only them)
+  --mirror ORIGIN=LOC   serve URLs under ORIGIN from LOC (a base URL or a directory);
+                        repeatable
+  --ignore-robots       do not obey robots.txt
+  --concurrency N       requests in flight (default 32)
+  --per-host N          requests in flight to one host (default 8)
+  --delay SECONDS       least time between requests to one host (default 0)
+  --timeout SECONDS     per request (default 60)
+  --retries N           tries after the first on transient errors (default 2)
+  --max-queued N        cap on URLs waiting to be crawled (default 1000000)
+  --user-agent STRING   (default glean/VERSION)
+  --no-cookies          do not keep cookies between requests
+  --stats FILE          write the final stats as JSON to FILE
+  --progress SECONDS    time between progress lines (0: none)
+  --log-level LEVEL     debug, info, warn, error or off (default info)
+
+exit status: 0 all pages handled, 1 some page failed (fetch or handler
+error), 2 usage or adapter error, 130 interrupted.
+]]
+
+local function usage_error(msg)
+  io.stderr:write("glean: ", msg, "\n(see glean run --help)\n")
+  return 2
+end
+
+local NUMBER_OPTIONS = {
+  ["--depth"] = "depth", ["--concurrency"] = "concurrency", ["--per-host"] = "per_host",
+  ["--delay"] = "delay", ["--timeout"] = "timeout", ["--retries"] = "retries",
+  ["--max-queued"] = "max_queued", ["--progress"] = "progress",
+}
+
+-- Resolves an adapter argument: a path, or a name in sites/.
+local function adapter_path(name)
+  local f = io.open(name, "r")
+  if f then f:close() return name end
+  if not name:find("[/.]") then
+    local candidate = "sites/" .. name .. ".lua"
+    f = io.open(candidate, "r")
+    if f then f:close() return candidate end
+  end
+  return nil
+end
+
+-- Loads an adapter file in its own environment (globals it sets stay its
+-- own), with its folder on the module path for its helpers.
+function cli.load_adapter(path)
+  local env = setmetatable({}, {__index = _G})
+  local chunk, err = loadfile(path, "t", env)
+  if not chunk then return nil, err end
+  local dir = path:match("^(.*)/[^/]*$") or "."
+  local saved = package.path
+  package.path = dir .. "/?.lua;" .. saved
+  local ok, adapter = xpcall(chunk, debug.traceback)
+  package.path = saved
+  if not ok then return nil, adapter end
+  if type(adapter) ~= "table" then
+    return nil, ("%s: an adapter must return a table, got %s"):format(path, type(adapter))
+  end
+  adapter._source = path
+  return adapter
+end
+
+function cli.run(args)
+  local options = {urls = {}, mirrors = {}}
+  local adapter_arg
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    local function value()
+      i = i + 1
+      if args[i] == nil then error(("option %s needs a value"):format(a), 0) end
+      return args[i]
+    end
+    local name, inline = a:match("^(%-%-[%w-]+)=(.*)$")
+    if name then
+      a = name
+      table.insert(args, i + 1, inline)
+    end
+    if a == "--help" or a == "-h" then
+      io.stdout:write(RUN_USAGE)
+      return 0
+    elseif NUMBER_OPTIONS[a] then
+      local v = value()
+      local n = tonumber(v)
+      if not n or n < 0 then return usage_error(("%s needs a number, got '%s'"):format(a, v)) end
+      options[NUMBER_OPTIONS[a]] = n
+    elseif a == "--mirror" then
+      local spec = value()
+      if not spec:find("^.+=.+$") then return usage_error(("--mirror needs ORIGIN=LOCATION, got '%s'"):format(spec)) end
+      options.mirrors[#options.mirrors + 1] = spec
+    elseif a == "--ignore-robots" then
+      options.robots = false
+    elseif a == "--no-cookies" then
+      options.cookies = false
+    elseif a == "--user-agent" then
+      options.user_agent = value()
+    elseif a == "--stats" then
+      options.stats_file = value()
+    elseif a == "--log-level" then
+      local level = value()
+      local ok = pcall(glean.log.set_level, level)
+      if not ok then return usage_error(("unknown log level '%s' (debug, info, warn, error, off)"):format(level)) end
+    elseif a:sub(1, 2) == "--" then
+      return usage_error(("unknown option '%s'"):format(a))
+    elseif not adapter_arg then
+      adapter_arg = a
+    else
+      options.urls[#options.urls + 1] = a
+    end
+    i = i + 1
+  end
+  if not adapter_arg then return usage_error("run needs an ADAPTER") end
+  local path = adapter_path(adapter_arg)
+  if not path then return usage_error(("cannot find adapter '%s'"):format(adapter_arg)) end
+  local adapter, err = cli.load_adapter(path)
+  if not adapter then
+    io.stderr:write("glean: ", err, "\n")
+    return 2
+  end
+  if #options.mirrors == 0 then options.mirrors = nil end
+  local ok, stats = pcall(glean.crawl, adapter, options)
+  if not ok then
+    io.stderr:write("glean: ", tostring(stats), "\n")
+    return 2
+  end
+  if stats.interrupted then return 130 end
+  return stats.failed > 0 and 1 or 0
+end
+
+local SHELL_HELP = [[
+glean shell: the page is in `doc` (and the response, if fetched, in `resp`).
+Try: doc:select("h1")[1]:text(), doc:select_one("a"):absurl(), #doc:select("p")
+Each line is evaluated; expressions print their values. Ctrl-D quits.
+]]
+
+-- glean shell URL|FILE: a REPL with the page's document loaded.
+function cli.shell(args)
+  local target = args[1]
+  if not target or target == "--help" or target == "-h" then
+    io.stderr:write("usage: glean shell URL|FILE\n")
+    return target and 0 or 2
+  end
+  local env = setmetatable({glean = glean}, {__index = _G})
+  if target:find("^%a[%w+.-]*://") then
+    local resp, err = glean.fetch(target)
+    if not resp then
+      io.stderr:write("glean: ", err, "\n")
+      return 1
+    end
+    env.resp, env.doc = resp, resp:html()
+  else
+    local f, err = io.open(target, "rb")
+    if not f then
+      io.stderr:write("glean: cannot open '", target, "': ", err, "\n")
+      return 2
+    end
+    env.doc = glean.html(f:read("a"), {url = "file://" .. target})
+    f:close()
+  end
+  local interactive = glean.isatty("stdin")
+  if interactive then io.stderr:write(SHELL_HELP) end
+  local function show(ok, ...)
+    if not ok then
+      io.stdout:write("error: ", tostring((...)), "\n")
+      return
+    end
+    local out = {}
+    for k = 1, select("#", ...) do
+      local v = select(k, ...)
+      if type(v) == "table" then
+        local items = {}
+        for n, item in ipairs(v) do
+          items[n] = tostring(item)
+          if n == 20 then items[n + 1] = ("... (%d in all)"):format(#v) break end
+        end
+        out[k] = "{" .. table.concat(items, ", ") .. "}"
+      else
+        out[k] = tostring(v)
+      end
+    end
+    if #out > 0 then io.stdout:write(table.concat(out, "\t"), "\n") end
+  end
+  while true do
+    if interactive then io.stderr:write("glean> ") end
+    local line = io.read("L")
+    if not line then break end
+    local chunk = load("return " .. line, "=shell", "t", env) or load(line, "=shell", "t", env)
+    if not chunk then
+      local _, err = load(line, "=shell", "t", env)
+      io.stdout:write("error: ", err, "\n")
+    else
+      show(pcall(chunk))
+    end
+    io.stdout:flush()
+  end
+  return 0
+end
+
+return cli

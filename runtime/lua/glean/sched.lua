@@ -1,0 +1,114 @@
+-- glean.sched — the scheduler behind glean.fetch: OpenResty's cosocket model
+-- on the fetch engine. Code running in a coroutine the scheduler owns calls
+-- await(), which yields; the loop (step) resumes it when the engine has
+-- delivered every response it waits for. Code outside such a coroutine (a
+-- plain script) drives the loop itself until its responses arrive, and
+-- whatever else completes meanwhile goes where it belongs.
+local sched = {}
+
+local owned = setmetatable({}, {__mode = "k"})  -- coroutine -> exit callback
+local waiting = setmetatable({}, {__mode = "k"}) -- engine -> {[id] = waiter}
+local running = 0                                -- owned coroutines not yet finished
+
+local function waiters_of(engine)
+  local w = waiting[engine]
+  if not w then
+    w = {}
+    waiting[engine] = w
+  end
+  return w
+end
+
+local function finish(co, ok, ...)
+  if coroutine.status(co) == "dead" then
+    running = running - 1
+    local on_exit = owned[co]
+    owned[co] = nil
+    if on_exit then on_exit(ok, ...) end
+  end
+end
+
+-- Resumes an owned coroutine; reports its end (ok, results or error with
+-- traceback) to the exit callback given to spawn.
+local function resume(co, ...)
+  finish(co, coroutine.resume(co, ...))
+end
+
+-- Starts fn(...) in an owned coroutine and runs it to its first wait.
+-- on_exit(ok, ...) is called when it ends: ok false with a message that
+-- carries a traceback when it raised.
+function sched.spawn(fn, on_exit, ...)
+  local co = coroutine.create(function(...)
+    return xpcall(fn, debug.traceback, ...)
+  end)
+  owned[co] = function(ok, pcall_ok, ...)
+    if on_exit then
+      if ok then on_exit(pcall_ok, ...) else on_exit(false, pcall_ok) end
+    end
+  end
+  running = running + 1
+  resume(co, ...)
+  return co
+end
+
+function sched.running()
+  return running
+end
+
+-- Calls fn(response) when the engine delivers request id (instead of a
+-- coroutine waiting for it).
+function sched.on(engine, id, fn)
+  waiters_of(engine)[id] = fn
+end
+
+-- Hands each delivered response to whoever waits for it.
+local function dispatch(engine, done)
+  if not done then return end
+  local w = waiters_of(engine)
+  for id, resp in pairs(done) do
+    local waiter = w[id]
+    w[id] = nil
+    if type(waiter) == "function" then
+      waiter(resp)
+    elseif waiter then
+      waiter.results[waiter.slot[id]] = resp
+      waiter.left = waiter.left - 1
+      if waiter.left == 0 and waiter.co then resume(waiter.co, waiter.results) end
+    else
+      resp:close() -- nobody asked for it (its waiter was cancelled)
+    end
+  end
+end
+
+-- One turn: runs the engine up to timeout_ms and dispatches what finished.
+-- Returns the count of requests pending after that (what was dispatched
+-- may have submitted more).
+function sched.step(engine, timeout_ms)
+  local _, done = engine:run(timeout_ms)
+  if not done then return engine:pending() end
+  dispatch(engine, done)
+  return engine:pending()
+end
+
+-- Waits for the responses to the given request ids; returns them in order.
+function sched.await(engine, ids)
+  local co, main = coroutine.running()
+  if #ids == 0 then return {} end
+  local waiter = {results = {}, slot = {}, left = #ids, co = co}
+  local w = waiters_of(engine)
+  for i, id in ipairs(ids) do
+    waiter.slot[id] = i
+    w[id] = waiter
+  end
+  if not main and owned[co] then
+    return coroutine.yield()
+  end
+  -- Not in a scheduler's coroutine: drive the loop here until done.
+  waiter.co = nil
+  while waiter.left > 0 do
+    sched.step(engine, 100)
+  end
+  return waiter.results
+end
+
+return sched

@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""testserver.py — the HTTP/1.1 server the fetch tests talk to (standard
+library only). Binds 127.0.0.1 on a free port, prints the port as its first
+line on stdout, and serves until killed or until its parent exits.
+
+Endpoints (any method unless said):
+  /hello                 200, a known HTML page (charset utf-8)
+  /final                 200 "final", with X-Final: yes
+  /redirect/N            302 to /redirect/N-1 ... /redirect/1 to /final (N hops)
+  /loop                  302 to itself
+  /redirect-to?url=U     302 to U
+  /status/N              status N, body "status N"
+  /slow?bytes=N&ms=M     N bytes, one every M ms
+  /stall                 headers (Content-Length: 100), then nothing for 60 s
+  /flaky/KEY             500 the first time per KEY, then 200
+  /limited/KEY           429 with Retry-After: 1 the first time, then 200
+  /limited-date/KEY      503 with Retry-After as an HTTP-date >= 1 s ahead, then 200
+  /gzip /br /zstd        TEXT, content-encoded
+  /big?n=N               N bytes with a Content-Length
+  /big-chunked?n=N       N bytes, chunked (no Content-Length)
+  /bomb                  ~100 KB of gzip that decodes to 100 MiB of zeros
+  /cookie/set?k=v&...    Set-Cookie for each pair
+  /cookie/echo           the Cookie request header, or nothing
+  /charset/latin1 /charset/cp1252 /charset/sjis   pages in those encodings
+  /headers               repeated X-Multi headers, a mixed-case Content-Type
+  /echo                  JSON: method, path (with query), headers, body
+  /count/KEY/...         holds the request 50 ms, counting simultaneous ones per KEY
+  /peak/KEY              the most simultaneous /count/KEY/ requests seen
+  /robots.txt            Crawl-delay: 0.25
+  /m/...                 echoes the path and query (a mirror's base); /m/go 302s to /m/landed?x=1
+"""
+import email.utils
+import json
+import math
+import os
+import struct
+import sys
+import threading
+import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+PARENT = os.getppid()  # before the slow set-up below, while it is surely alive
+
+HELLO = b"<!doctype html><title>hello</title><p>hello, glean</p>\n"
+TEXT = b"The quick brown fox jumps over the lazy dog. " * 20
+
+
+def brotli_stored(data):
+    """A valid brotli stream made of uncompressed meta-blocks (RFC 7932):
+    the stdlib has no brotli encoder, and a decoder must accept these."""
+    out = bytearray()
+    acc = nbits = 0
+
+    def put(value, n):
+        nonlocal acc, nbits
+        acc |= value << nbits
+        nbits += n
+        while nbits >= 8:
+            out.append(acc & 0xFF)
+            acc >>= 8
+            nbits -= 8
+
+    def align():
+        if nbits:
+            put(0, 8 - nbits)
+
+    put(0, 1)  # WBITS = 16
+    for i in range(0, len(data), 65536):
+        chunk = data[i:i + 65536]
+        put(0, 1)  # ISLAST = 0
+        put(0, 2)  # MNIBBLES = 4
+        put(len(chunk) - 1, 16)  # MLEN - 1
+        put(1, 1)  # ISUNCOMPRESSED
+        align()
+        out += chunk
+    put(1, 1)  # ISLAST
+    put(1, 1)  # ISLASTEMPTY
+    align()
+    return bytes(out)
+
+
+def zstd_raw(data):
+    """A zstd frame holding one raw block (RFC 8878), for the same reason."""
+    assert len(data) <= 128 * 1024
+    header = struct.pack("<IBI", 0xFD2FB528, 0xA0, len(data))  # single segment, 4-byte content size
+    block = len(data) << 3 | 1  # raw, last
+    return header + struct.pack("<I", block)[:3] + data
+
+
+def gzip_chunks(chunks):
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip wrapper
+    return b"".join([c.compress(chunk) for chunk in chunks] + [c.flush()])
+
+
+BOMB = gzip_chunks(bytes(1 << 20) for _ in range(100))  # 100 MiB, built 1 MiB at a time
+GZIP = gzip_chunks([TEXT])
+BROTLI = brotli_stored(TEXT)
+ZSTD = zstd_raw(TEXT)
+
+lock = threading.Lock()
+seen = set()  # keys of /flaky, /limited, /limited-date already answered once
+active = {}
+peak = {}
+
+
+def first_time(key):
+    with lock:
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def reply(self, status, body=b"", ctype="text/plain", headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def handle_one(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        path, query = url.path, dict(parse_qsl(url.query))
+        parts = path.strip("/").split("/")
+        head = parts[0]
+
+        if path == "/hello":
+            self.reply(200, HELLO, "text/html; charset=utf-8")
+        elif path == "/final":
+            self.reply(200, b"final", headers=[("X-Final", "yes")])
+        elif head == "redirect" and len(parts) == 2:
+            n = int(parts[1])
+            self.reply(302, headers=[("Location", "/redirect/%d" % (n - 1) if n > 1 else "/final"), ("X-Hop", str(n))])
+        elif path == "/loop":
+            self.reply(302, headers=[("Location", "/loop")])
+        elif path == "/redirect-to":
+            self.reply(302, headers=[("Location", query["url"])])
+        elif head == "status":
+            self.reply(int(parts[1]), b"status " + parts[1].encode())
+        elif path == "/slow":
+            n, ms = int(query.get("bytes", 100)), int(query.get("ms", 100))
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            for _ in range(n):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(ms / 1000)
+        elif path == "/stall":
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(60)
+            self.close_connection = True
+        elif head == "flaky":
+            if first_time(path):
+                self.reply(500, b"try again")
+            else:
+                self.reply(200, b"ok " + parts[1].encode())
+        elif head == "limited":
+            if first_time(path):
+                self.reply(429, b"slow down", headers=[("Retry-After", "1")])
+            else:
+                self.reply(200, b"ok " + parts[1].encode())
+        elif head == "limited-date":
+            if first_time(path):
+                when = email.utils.formatdate(math.ceil(time.time()) + 1, usegmt=True)
+                self.reply(503, b"later", headers=[("Retry-After", when)])
+            else:
+                self.reply(200, b"ok " + parts[1].encode())
+        elif path in ("/gzip", "/br", "/zstd"):
+            data, enc = {"/gzip": (GZIP, "gzip"), "/br": (BROTLI, "br"), "/zstd": (ZSTD, "zstd")}[path]
+            self.reply(200, data, headers=[("Content-Encoding", enc)])
+        elif path == "/big":
+            self.reply(200, b"b" * int(query["n"]))
+        elif path == "/big-chunked":
+            n = int(query["n"])
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            while n > 0:
+                k = min(n, 65536)
+                self.wfile.write(b"%x\r\n%s\r\n" % (k, b"c" * k))
+                n -= k
+            self.wfile.write(b"0\r\n\r\n")
+        elif path == "/bomb":
+            self.reply(200, BOMB, "application/octet-stream", [("Content-Encoding", "gzip")])
+        elif path == "/cookie/set":
+            self.reply(200, b"set", headers=[("Set-Cookie", "%s=%s; Path=/" % kv) for kv in query.items()])
+        elif path == "/cookie/echo":
+            self.reply(200, (self.headers.get("Cookie") or "").encode())
+        elif path == "/charset/latin1":
+            self.reply(200, "<p>café</p>".encode("latin-1"), "text/html; charset=ISO-8859-1")
+        elif path == "/charset/cp1252":
+            self.reply(200, "<p>€ “quoted”</p>".encode("cp1252"), "text/html; charset=windows-1252")
+        elif path == "/charset/sjis":
+            self.reply(200, "<p>日本語</p>".encode("shift_jis"), 'text/html; charset="Shift_JIS"')
+        elif path == "/headers":
+            self.reply(200, b"multi", "Text/Plain; Charset=UTF-8", [("X-Multi", "one"), ("X-Other", "x"), ("X-Multi", "two")])
+        elif path == "/echo":
+            doc = {"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
+                   "body": body.decode("latin-1")}
+            self.reply(200, json.dumps(doc, sort_keys=True, separators=(",", ":")).encode(), "application/json")
+        elif head == "count" and len(parts) >= 2:
+            key = parts[1]
+            with lock:
+                active[key] = active.get(key, 0) + 1
+                peak[key] = max(peak.get(key, 0), active[key])
+            time.sleep(0.05)
+            with lock:
+                active[key] -= 1
+            self.reply(200, b"counted")
+        elif head == "peak" and len(parts) == 2:
+            with lock:
+                n = peak.get(parts[1], 0)
+            self.reply(200, str(n).encode())
+        elif path == "/robots.txt":
+            self.reply(200, b"User-agent: *\nCrawl-delay: 0.25\nDisallow: /private/\n")
+        elif path == "/m/go":
+            self.reply(302, headers=[("Location", "/m/landed?x=1")])
+        elif head == "m":
+            self.reply(200, self.path.encode())
+        else:
+            self.reply(404, b"not found")
+
+    def dispatch(self):
+        try:
+            self.handle_one()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = dispatch
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # hundreds of clients connect at once
+
+    def handle_error(self, request, client_address):
+        # Clients hang up mid-request on purpose (timeouts, limits, cancel).
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+def watch_parent(parent):
+    """Exit when the test that started us is gone, even if it crashed."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def main():
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=watch_parent, args=(PARENT,), daemon=True).start()
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
