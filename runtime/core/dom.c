@@ -42,23 +42,33 @@ static void dom_gumbo_free(void *ud, void *p) { (void)ud; (void)p; }
  * are not counted, so sloppy pages are not overestimated; raw-text element
  * bodies and comments are skipped so their contents do not count. */
 
-static const char *const dom_uncounted[] = {
-  /* void */ "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img",
-  "image", "input", "keygen", "link", "meta", "param", "source", "track", "wbr",
-  /* implied end tags or never self-nesting */ "p", "li", "dt", "dd", "option", "optgroup", "tr", "td",
-  "th", "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp", "html", "head",
-  "body", "a", "button", "nobr", "form", "h1", "h2", "h3", "h4", "h5", "h6", "frameset",
-  NULL,
-};
+/* How the depth guard treats a tag, by Gumbo's tag enum (a perfect hash,
+ * so classifying costs no string compares). */
+typedef enum { DEPTH_COUNT, DEPTH_SKIP, DEPTH_RAWTEXT } dom_depth_kind;
 
-static const char *const dom_rawtext[] = {
-  "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", NULL,
-};
-
-static int dom_name_in(const char *name, size_t len, const char *const *list) {
-  for (; *list; list++)
-    if (strlen(*list) == len && strncasecmp(*list, name, len) == 0) return 1;
-  return 0;
+static dom_depth_kind dom_depth_kind_of(const char *name, size_t len) {
+  switch (gumbo_tagn_enum(name, (unsigned)len)) {
+    /* void elements */
+    case GUMBO_TAG_AREA: case GUMBO_TAG_BASE: case GUMBO_TAG_BASEFONT: case GUMBO_TAG_BGSOUND:
+    case GUMBO_TAG_BR: case GUMBO_TAG_COL: case GUMBO_TAG_EMBED: case GUMBO_TAG_FRAME: case GUMBO_TAG_HR:
+    case GUMBO_TAG_IMG: case GUMBO_TAG_IMAGE: case GUMBO_TAG_INPUT: case GUMBO_TAG_KEYGEN:
+    case GUMBO_TAG_LINK: case GUMBO_TAG_META: case GUMBO_TAG_PARAM: case GUMBO_TAG_SOURCE:
+    case GUMBO_TAG_TRACK: case GUMBO_TAG_WBR:
+    /* implied end tags, or never nested in themselves */
+    case GUMBO_TAG_P: case GUMBO_TAG_LI: case GUMBO_TAG_DT: case GUMBO_TAG_DD: case GUMBO_TAG_OPTION:
+    case GUMBO_TAG_OPTGROUP: case GUMBO_TAG_TR: case GUMBO_TAG_TD: case GUMBO_TAG_TH:
+    case GUMBO_TAG_THEAD: case GUMBO_TAG_TBODY: case GUMBO_TAG_TFOOT: case GUMBO_TAG_COLGROUP:
+    case GUMBO_TAG_CAPTION: case GUMBO_TAG_RB: case GUMBO_TAG_RT: case GUMBO_TAG_RTC: case GUMBO_TAG_RP:
+    case GUMBO_TAG_HTML: case GUMBO_TAG_HEAD: case GUMBO_TAG_BODY: case GUMBO_TAG_A:
+    case GUMBO_TAG_BUTTON: case GUMBO_TAG_NOBR: case GUMBO_TAG_FORM: case GUMBO_TAG_H1: case GUMBO_TAG_H2:
+    case GUMBO_TAG_H3: case GUMBO_TAG_H4: case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_FRAMESET:
+      return DEPTH_SKIP;
+    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_TITLE:
+    case GUMBO_TAG_XMP: case GUMBO_TAG_IFRAME: case GUMBO_TAG_NOEMBED: case GUMBO_TAG_NOFRAMES:
+      return DEPTH_RAWTEXT;
+    default:
+      return DEPTH_COUNT;
+  }
 }
 
 static int dom_is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -117,7 +127,7 @@ static long dom_max_depth(const char *p, size_t n, long limit) {
       const char *name = p + 1;
       const char *q = name;
       while (q < end && !dom_is_space(*q) && *q != '/' && *q != '>') q++;
-      if (q > name && dom_is_alpha(*name) && !dom_name_in(name, (size_t)(q - name), dom_uncounted) && depth > 0)
+      if (q > name && dom_is_alpha(*name) && depth > 0 && dom_depth_kind_of(name, (size_t)(q - name)) == DEPTH_COUNT)
         depth--;
       p = dom_skip_tag(q, end);
     } else if (dom_is_alpha(*p)) {
@@ -126,9 +136,10 @@ static long dom_max_depth(const char *p, size_t n, long limit) {
       size_t len = (size_t)(p - name);
       p = dom_skip_tag(p, end);
       if (len == 9 && strncasecmp(name, "plaintext", 9) == 0) break;
-      if (dom_name_in(name, len, dom_rawtext)) {
+      dom_depth_kind kind = dom_depth_kind_of(name, len);
+      if (kind == DEPTH_RAWTEXT) {
         p = dom_find_end_tag(p, end, name, len);
-      } else if (!dom_name_in(name, len, dom_uncounted) && !(p - 2 >= name && p[-2] == '/')) {
+      } else if (kind == DEPTH_COUNT && !(p - 2 >= name && p[-2] == '/')) {
         if (++depth > limit) return depth;
       }
     }
