@@ -191,12 +191,6 @@ const char *dom_tag_name(const GumboNode *el) {
   return gumbo_normalized_tagname(e->tag);
 }
 
-const GumboVector *dom_children(const GumboNode *n) {
-  if (n->type == GUMBO_NODE_DOCUMENT) return &n->v.document.children;
-  if (dom_is_element(n)) return &n->v.element.children;
-  return NULL;
-}
-
 /* Pre-order successor of n within scope's subtree, or NULL. `enter` says
  * whether n's own children may be visited. */
 static GumboNode *dom_next_node(const GumboNode *n, const GumboNode *scope, int enter) {
@@ -209,38 +203,6 @@ static GumboNode *dom_next_node(const GumboNode *n, const GumboNode *scope, int 
     size_t next = n->index_within_parent + 1;
     if (next < siblings->length) return siblings->data[next];
     n = parent;
-  }
-  return NULL;
-}
-
-GumboNode *dom_next_element(const GumboNode *n, const GumboNode *scope) {
-  /* Template contents belong to another fragment in the DOM: never entered. */
-  GumboNode *next = dom_next_node(n, scope, n->type != GUMBO_NODE_TEMPLATE);
-  while (next && !dom_is_element(next)) next = dom_next_node(next, scope, 0);
-  return next;
-}
-
-GumboNode *dom_parent_element(const GumboNode *n) {
-  GumboNode *p = n->parent;
-  return p && dom_is_element(p) ? p : NULL;
-}
-
-GumboNode *dom_prev_element_sibling(const GumboNode *n) {
-  if (!n->parent) return NULL;
-  const GumboVector *siblings = dom_children(n->parent);
-  for (size_t i = n->index_within_parent; i-- > 0;) {
-    GumboNode *s = siblings->data[i];
-    if (dom_is_element(s)) return s;
-  }
-  return NULL;
-}
-
-GumboNode *dom_next_element_sibling(const GumboNode *n) {
-  if (!n->parent) return NULL;
-  const GumboVector *siblings = dom_children(n->parent);
-  for (size_t i = n->index_within_parent + 1; i < siblings->length; i++) {
-    GumboNode *s = siblings->data[i];
-    if (dom_is_element(s)) return s;
   }
   return NULL;
 }

@@ -43,7 +43,11 @@ static inline bool dom_is_text(const GumboNode *n) {
 /* Children of a document or element node; NULL for other nodes. For a
  * <template>, these are its contents (in the DOM they live in a separate
  * fragment: selectors and text must not descend into them). */
-const GumboVector *dom_children(const GumboNode *n);
+static inline const GumboVector *dom_children(const GumboNode *n) {
+  if (n->type == GUMBO_NODE_DOCUMENT) return &n->v.document.children;
+  if (dom_is_element(n)) return &n->v.element.children;
+  return NULL;
+}
 
 /* The element's local name as the DOM reports it: lower case for HTML,
  * with the spec's case adjustments for SVG (foreignObject, clipPath, ...).
@@ -55,13 +59,50 @@ const char *dom_tag_name(const GumboNode *el);
 const char *dom_attr_qname(const GumboAttribute *a, char *scratch, size_t scratch_len);
 const GumboAttribute *dom_attr_find(const GumboNode *el, const char *name);
 
+/* The navigation below is inline: selector matching and text walk the
+ * tree through it, and it is most of their time. */
+
+/* First element among vec's items from index i on, or NULL. */
+static inline GumboNode *dom_element_from(const GumboVector *vec, size_t i) {
+  for (; i < vec->length; i++) {
+    GumboNode *c = vec->data[i];
+    if (dom_is_element(c)) return c;
+  }
+  return NULL;
+}
+
 /* Next element in document (pre-)order within the subtree of `scope`
  * (scope itself is never returned), not entering template contents. */
-GumboNode *dom_next_element(const GumboNode *n, const GumboNode *scope);
+static inline GumboNode *dom_next_element(const GumboNode *n, const GumboNode *scope) {
+  if (n->type == GUMBO_NODE_ELEMENT || n->type == GUMBO_NODE_DOCUMENT) {
+    GumboNode *child = dom_element_from(dom_children(n), 0);
+    if (child) return child;
+  }
+  for (; n != scope && n->parent; n = n->parent) {
+    GumboNode *sibling = dom_element_from(dom_children(n->parent), n->index_within_parent + 1);
+    if (sibling) return sibling;
+    if (n->parent == scope) return NULL;
+  }
+  return NULL;
+}
 
-/* Element siblings and parent. */
-GumboNode *dom_parent_element(const GumboNode *n);
-GumboNode *dom_prev_element_sibling(const GumboNode *n);
-GumboNode *dom_next_element_sibling(const GumboNode *n);
+static inline GumboNode *dom_parent_element(const GumboNode *n) {
+  GumboNode *p = n->parent;
+  return p && dom_is_element(p) ? p : NULL;
+}
+
+static inline GumboNode *dom_next_element_sibling(const GumboNode *n) {
+  return n->parent ? dom_element_from(dom_children(n->parent), n->index_within_parent + 1) : NULL;
+}
+
+static inline GumboNode *dom_prev_element_sibling(const GumboNode *n) {
+  if (!n->parent) return NULL;
+  const GumboVector *siblings = dom_children(n->parent);
+  for (size_t i = n->index_within_parent; i-- > 0;) {
+    GumboNode *s = siblings->data[i];
+    if (dom_is_element(s)) return s;
+  }
+  return NULL;
+}
 
 #endif
