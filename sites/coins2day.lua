@@ -1,16 +1,21 @@
 -- Coins2Day (https://coins2day.com/), a business-news site: one record per
 -- article, crawled from the home page through the section listings.
 --
--- What the markup means here: every article page marks its parts with
--- data-cy attributes (title, eyebrow, byline, date, content), in both the
--- current and the legacy (archive) template. The byline is rendered twice
--- (desktop and mobile) and names each linked author twice (link and hover
--- card); dates are shown in Eastern time ("August 4, 2017, 5:43 AM ET").
+-- What the markup means here: an article page is an <article
+-- data-cy="article"> whose parts carry data-cy attributes (title, eyebrow,
+-- byline, date, content), in both the current and the legacy (archive)
+-- template; other pages (rankings, authors, static pages) have none of them.
+-- The byline is rendered twice (desktop and mobile) and each linked author
+-- also appears in a hover card; dates read "August 4, 2017, 5:43 AM ET".
 local glean = require "glean"
-local text = glean.text
 
 local EASTERN = "America/New_York"
 local DATE_FORMAT = "%B %d, %Y, %I:%M %p ET"
+
+-- Inside the article text but not part of it: ad slots (current ones are
+-- labelled "Advertisement", legacy ones empty), the newsletter promo aside,
+-- figures and captions (<figure>, legacy WordPress .wp-caption).
+local NOT_BODY = "[data-ad-slot], [class*=adSlot_], .ad-unit, aside, figure, .wp-caption, .wp-caption-text"
 
 -- Article URLs as the site names them: https, no query (links carry
 -- tracking parameters, and a few old ones say http).
@@ -18,44 +23,33 @@ local function canonical(url)
   return glean.url.canonical(url, {scheme = "https", query = false})
 end
 
--- "August 4, 2017, 5:43 AM ET" -> "2017-08-04T05:43:00-04:00"
-local function eastern(when)
-  return when and assert(glean.time.parse(when, DATE_FORMAT, EASTERN))
+-- "August 4, 2017, 5:43 AM ET" -> "2017-08-04T05:43:00-04:00"; an "Updated"
+-- line drops its label first.
+local function eastern(line)
+  if not line then return nil end
+  return assert(glean.time.parse((line:gsub("^Updated%s*", "")), DATE_FORMAT, EASTERN))
 end
 
--- "Updated <date>" (the date in a <time> in the current template, bare text
--- in the legacy one), or nil.
-local function updated(page)
-  local line = page:text("[data-cy=article-updated]")
-  return line and eastern((line:gsub("^Updated%s*", "")))
-end
-
--- Authors in byline order, each once: the desktop byline only, and only the
--- names of its author blocks (not the hover cards).
-local function authors(page)
-  local byline = page:select_one("[data-cy=byline-desktop]")
-  if not byline then return {} end
-  local names = {}
-  for _, name in ipairs(byline:select("[data-cy=author-link], [data-cy=author-name]")) do
-    names[#names + 1] = name:text()
-  end
-  return text.unique(names)
-end
-
--- A "Read: <a>title</a>" paragraph points to a related article.
+-- A related-article paragraph is "Read:" and one link, nothing else, however
+-- it is marked up: <p>Read: <a>, <p><strong>Read: <a>…</a></strong>,
+-- <p><strong>Read:</strong> <a>. Paragraphs that merely start with "Read"
+-- or say "read:" somewhere are body text.
 local function read_link(p)
-  local link = p:select_one("a[href]")
-  if link and p:text():find("^Read:") then return link end
+  local links = p:select("a[href]")
+  if #links == 1 and p:text():match("^Read:%s*(.*)$") == links[1]:text() then return links[1] end
 end
 
 local function article(page)
-  local content = page:select_one("[data-cy=article-content]")
+  local content = page:select_one("[data-cy=article] [data-cy=article-content]")
+  if not content then return nil end -- not an article (a ranking, a listing...)
   local body, related = {}, {}
-  for _, block in ipairs(content:select(":scope > p, :scope > h2")) do
+  for _, block in ipairs(content:select("p, h2")) do
     local link = read_link(block)
-    if link then
+    if block:closest(NOT_BODY) or block:text() == "" then
+      -- not body text
+    elseif link then
       related[#related + 1] = {title = link:text(), url = canonical(link:absurl())}
-    elseif not block:matches(".wp-caption-text") and block:text() ~= "" and block:text() ~= "Advertisement" then
+    else
       body[#body + 1] = block:text()
     end
   end
@@ -64,9 +58,10 @@ local function article(page)
     title = page:text("[data-cy=article-title]"),
     topic = page:text("[data-cy=article-eyebrow]") or glean.json.null,
     section = page:text("[data-cy=breadcrumb-section]"),
-    authors = authors(page),
+    -- linked authors and unlinked ones (staff), once each, in byline order
+    authors = glean.text.unique(page:texts("[data-cy=byline-desktop] :is([data-cy=author-link], [data-cy=author-name])")),
     published = eastern(page:text("[data-cy=article-date]")),
-    updated = updated(page) or glean.json.null,
+    updated = eastern(page:text("[data-cy=article-updated]")) or glean.json.null,
     body = body,
     related = glean.json.array(related),
   }
