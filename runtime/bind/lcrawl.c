@@ -21,15 +21,6 @@ typedef struct lcrawl_frontier {
   char **tracking;  /* owned copies of the tracking-parameter names */
 } lcrawl_frontier;
 
-static void lcrawl_push_buf(lua_State *L, buf *b) {
-  if (b->failed) {
-    buf_free(b);
-    luaL_error(L, "out of memory");
-  }
-  lua_pushlstring(L, buf_str(b), b->len);
-  buf_free(b);
-}
-
 /* ---- URLs ------------------------------------------------------------------- */
 
 /* glean.url.canonical(url [, tracking]) -> canonical URL, or nil, reason */
@@ -43,7 +34,7 @@ static int lcrawl_canonical(lua_State *L) {
     lua_pushstring(L, err);
     return 2;
   }
-  lcrawl_push_buf(L, &b);
+  lglean_push_buf(L, &b);
   return 1;
 }
 
@@ -57,7 +48,7 @@ static int lcrawl_resolve(lua_State *L) {
     lua_pushnil(L);
     return 1;
   }
-  lcrawl_push_buf(L, &b);
+  lglean_push_buf(L, &b);
   return 1;
 }
 

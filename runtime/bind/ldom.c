@@ -264,15 +264,6 @@ static int ldom_closest(lua_State *L) {
 
 /* ---- text, markup, attributes --------------------------------------------- */
 
-static void ldom_push_buf(lua_State *L, buf *b) {
-  if (b->failed) {
-    buf_free(b);
-    luaL_error(L, "out of memory");
-  }
-  lua_pushlstring(L, buf_str(b), b->len);
-  buf_free(b);
-}
-
 /* target:text() -> textContent with white space collapsed and trimmed */
 static int ldom_text(lua_State *L) {
   ldom_doc *d;
@@ -280,7 +271,7 @@ static int ldom_text(lua_State *L) {
   buf b = BUF_INIT;
   text_content(n, &b);
   if (b.data) b.len = text_squash(b.data, b.len);
-  ldom_push_buf(L, &b);
+  lglean_push_buf(L, &b);
   return 1;
 }
 
@@ -290,7 +281,7 @@ static int ldom_raw_text(lua_State *L) {
   GumboNode *n = ldom_check_target(L, 1, &d);
   buf b = BUF_INIT;
   text_content(n, &b);
-  ldom_push_buf(L, &b);
+  lglean_push_buf(L, &b);
   return 1;
 }
 
@@ -299,7 +290,7 @@ static int ldom_serialize(lua_State *L, bool outer) {
   GumboNode *n = ldom_check_target(L, 1, &d);
   buf b = BUF_INIT;
   serialize_node(n, outer, &b);
-  ldom_push_buf(L, &b);
+  lglean_push_buf(L, &b);
   return 1;
 }
 
@@ -370,7 +361,7 @@ static int ldom_absurl(lua_State *L) {
     lua_pushnil(L);
     return 1;
   }
-  ldom_push_buf(L, &b);
+  lglean_push_buf(L, &b);
   return 1;
 }
 

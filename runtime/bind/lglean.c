@@ -17,6 +17,15 @@
 
 const char *glean_version(void) { return GLEAN_VERSION; }
 
+void lglean_push_buf(lua_State *L, buf *b) {
+  if (b->failed) {
+    buf_free(b);
+    luaL_error(L, "out of memory");
+  }
+  lua_pushlstring(L, buf_str(b), b->len);
+  buf_free(b);
+}
+
 lglean_runtime *lglean_get(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, LGLEAN_RUNTIME);
   lglean_runtime *rt = lua_touserdata(L, -1);

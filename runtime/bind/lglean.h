@@ -14,6 +14,11 @@ typedef struct lglean_runtime {
   sink *records;
 } lglean_runtime;
 
+/* Pushes b's contents as a string and frees b; raises "out of memory" if
+ * building b failed. */
+struct buf;
+void lglean_push_buf(lua_State *L, struct buf *b);
+
 /* The runtime of this Lua state (created by luaopen_glean). */
 lglean_runtime *lglean_get(lua_State *L);
 

@@ -58,8 +58,7 @@ static int ltime_parse(lua_State *L) {
     lua_pushstring(L, err);
     return 2;
   }
-  lua_pushlstring(L, buf_str(&out), out.len);
-  buf_free(&out);
+  lglean_push_buf(L, &out);
   return 1;
 }
 
