@@ -12,10 +12,14 @@ local glean = require "glean"
 local EASTERN = "America/New_York"
 local DATE_FORMAT = "%B %d, %Y, %I:%M %p ET"
 
--- Inside the article text but not part of it: ad slots (current ones are
--- labelled "Advertisement", legacy ones empty), the newsletter promo aside,
--- figures and captions (<figure>, legacy WordPress .wp-caption).
-local NOT_BODY = "[data-ad-slot], [class*=adSlot_], .ad-unit, aside, figure, .wp-caption, .wp-caption-text"
+-- Inside the article text but not part of it: ad slots (current ones hold an
+-- "Advertisement" label, legacy ones are empty), the newsletter promo, and
+-- figures with their captions (legacy ones in WordPress .wp-caption boxes).
+local NOT_BODY = table.concat({
+  "[data-ad-slot]", "[data-cy=ad-slot]", "[class*=adSlot_]", ".ad-unit",
+  "[data-cy=newsletter-promo]", "aside",
+  "[data-cy=inline-image]", "figure", ".wp-caption", ".wp-caption-text",
+}, ", ")
 
 -- Article URLs as the site names them: https, no query (links carry
 -- tracking parameters, and a few old ones say http).
@@ -27,7 +31,7 @@ end
 -- line drops its label first.
 local function eastern(line)
   if not line then return nil end
-  return assert(glean.time.parse((line:gsub("^Updated%s*", "")), DATE_FORMAT, EASTERN))
+  return assert(glean.time.parse((line:gsub("^Updated:?%s*", "")), DATE_FORMAT, EASTERN))
 end
 
 -- A related-article paragraph is "Read:" and one link, nothing else, however
@@ -44,13 +48,13 @@ local function article(page)
   if not content then return nil end -- not an article (a ranking, a listing...)
   local body, related = {}, {}
   for _, block in ipairs(content:select("p, h2")) do
-    local link = read_link(block)
-    if block:closest(NOT_BODY) or block:text() == "" then
-      -- not body text
+    local text, link = block:text(), read_link(block)
+    if text == "" or block:closest(NOT_BODY) then
+      -- an empty paragraph, or part of an ad, the promo or a figure
     elseif link then
       related[#related + 1] = {title = link:text(), url = canonical(link:absurl())}
     else
-      body[#body + 1] = block:text()
+      body[#body + 1] = text
     end
   end
   return {
@@ -71,6 +75,8 @@ return {
   name = "coins2day",
   start_urls = {"https://coins2day.com/"},
   allowed_hosts = {"coins2day.com"},
+  -- Some old links say http://coins2day.com: the same pages.
+  canonical = {scheme = "https"},
   pages = {
     {path = "^/$", follow = "a[href]"},
     {path = "^/section/[^/]+/$", follow = {"a[href]", "link[rel=next]"}},

@@ -227,9 +227,12 @@ static const char *lfetch_url_with_query(lua_State *L, int req, const char *url)
   lua_pushvalue(L, q);
   lua_call(L, 1, 1);
   const char *qs = lua_tostring(L, -1);
-  const char *sep = strchr(url, '?') ? "&" : "?";
+  /* The parameters go before a fragment, after any query already there. */
+  size_t end = strcspn(url, "#");
+  const char *sep = memchr(url, '?', end) ? "&" : "?";
   if (!*qs) sep = "";
-  lua_pushfstring(L, "%s%s%s", url, sep, qs);
+  lua_pushlstring(L, url, end);
+  lua_pushfstring(L, "%s%s%s%s", lua_tostring(L, -1), sep, qs, url + end);
   lua_replace(L, q);
   lua_settop(L, q);
   return lua_tostring(L, q); /* anchored at q until the call returns */
@@ -278,12 +281,12 @@ static int lfetch_submit(lua_State *L) {
     req.body = lua_tolstring(L, -1, &req.body_len);
     body_type = "Content-Type: application/json";
   }
-  if (body_type) headers[nh++] = body_type;
+  bool has_type = false;
   if (lfetch_opt(L, 2, "headers", LUA_TTABLE, "table")) {
     int h = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, h)) {
-      if (nh == sizeof headers / sizeof *headers) return luaL_error(L, "bad request (more than 127 headers)");
+      if (nh == sizeof headers / sizeof *headers - 1) return luaL_error(L, "bad request (more than 127 headers)");
       if (!lua_isstring(L, -1)) return luaL_error(L, "bad request (header values must be strings)");
       if (lua_type(L, -2) == LUA_TSTRING) {
         const char *value = lua_tostring(L, -1);
@@ -292,11 +295,17 @@ static int lfetch_submit(lua_State *L) {
       } else if (lua_type(L, -2) != LUA_TNUMBER) {
         return luaL_error(L, "bad request (headers must be name = value pairs or 'Name: value' strings)");
       }
-      headers[nh++] = lua_tostring(L, -1);
+      headers[nh] = lua_tostring(L, -1);
+      if (strncasecmp(headers[nh], "content-type:", 13) == 0) has_type = true;
+      nh++;
       lua_insert(L, h); /* anchor below the table being iterated */
       h++;
     }
   }
+  /* The caller's Content-Type wins: two would reach the server. */
+  if (body_type && !has_type) headers[nh++] = body_type;
+  /* A body means POST unless a method is named (GET would send it too). */
+  if (req.body && !req.method) req.method = "POST";
   req.headers = headers;
   req.n_headers = nh;
   if (lfetch_opt_bool(L, 2, "html", 0)) req.after = lfetch_parse_after;

@@ -127,7 +127,12 @@ function cli.run(args)
   end
   if not adapter_arg then return usage_error("run needs an ADAPTER") end
   local path = adapter_path(adapter_arg)
-  if not path then return usage_error(("cannot find adapter '%s'"):format(adapter_arg)) end
+  if not path then
+    -- One line, like the other adapter errors: the usage hint would not help.
+    local also = adapter_arg:find("[/.]") and "" or (" (no such file, nor sites/%s.lua)"):format(adapter_arg)
+    io.stderr:write(("glean: cannot find adapter '%s'%s\n"):format(adapter_arg, also))
+    return 2
+  end
   local adapter, err = cli.load_adapter(path)
   if not adapter then
     io.stderr:write("glean: ", err, "\n")

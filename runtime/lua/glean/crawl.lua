@@ -4,7 +4,7 @@
 -- that glean.fetch inside a handler yields instead of blocking the crawl.
 --
 -- An adapter is a table (see README "Write your own adapter"):
---   name, start_urls, allowed_hosts, settings, sitemap (bool),
+--   name, start_urls, allowed_hosts, settings, sitemap (bool), canonical,
 --   pages = { {path = "LUA PATTERN" | match = function(url), follow = CSS |
 --              {CSS, ...} | function(page), parse = function(page)}, ... }
 -- A URL is fetched only if its path matches one of the pages' rules; the
@@ -58,7 +58,14 @@ local function origin_of(url)
   return url:match("^(%a[%w+.-]*://[^/?#]+)")
 end
 
+-- The path alone: rules match paths, so a link that carries a query (say
+-- tracking parameters) still finds its rule.
 local function path_of(url)
+  return url:match("^%a[%w+.-]*://[^/?#]*(/[^?#]*)") or "/"
+end
+
+-- The path and query, as robots.txt rules are matched.
+local function target_of(url)
   return url:match("^%a[%w+.-]*://[^/?#]*(/[^#]*)") or "/"
 end
 
@@ -85,6 +92,9 @@ local function check_adapter(adapter, where)
     if f ~= nil and type(f) ~= "string" and type(f) ~= "function" and type(f) ~= "table" then
       error(at .. ".follow must be a selector, a list of selectors or a function", 0)
     end
+  end
+  if adapter.canonical ~= nil and type(adapter.canonical) ~= "table" then
+    error(where .. ": 'canonical' must be a table of glean.url.canonical options", 0)
   end
   for _, key in ipairs({"start_urls", "allowed_hosts"}) do
     if adapter[key] ~= nil and type(adapter[key]) ~= "table" then error(("%s: '%s' must be a list"):format(where, key), 0) end
@@ -129,6 +139,12 @@ function crawl.run(adapter, options)
     cookies = settings.cookies, user_agent = settings.user_agent, mirrors = settings.mirrors,
   })
   local previous_engine = glean.use_engine(engine)
+  -- Whichever way the crawl ends (an error too), glean.fetch gets its
+  -- engine back and this one's connections and threads go.
+  local _ <close> = setmetatable({}, {__close = function()
+    glean.use_engine(previous_engine)
+    engine:close()
+  end})
   local frontier = glean.frontier({
     max_depth = settings.depth, max_queued = settings.max_queued, tracking = settings.tracking,
     allow_subdomains = settings.allow_subdomains,
@@ -148,7 +164,7 @@ function crawl.run(adapter, options)
 
   local stats = {
     pages = 0, records = 0, failed = 0, handler_errors = 0, fetch_errors = 0, http_errors = 0,
-    robots_skipped = 0, dropped = {}, bytes = 0, started = os.date("!%Y-%m-%dT%H:%M:%SZ"),
+    robots_skipped = 0, dropped = glean.json.object({}), bytes = 0, started = os.date("!%Y-%m-%dT%H:%M:%SZ"),
   }
   local t0 = now()
   local in_flight = 0
@@ -157,6 +173,7 @@ function crawl.run(adapter, options)
   local robots = {}        -- origin -> Robots, or a list of pages waiting for it
   local tags = {}          -- frontier tag -> referring page URL (for error messages)
   local next_tag = 0
+  local interrupted_at     -- when the first Ctrl-C came
 
   local function add(url, depth, referer)
     if not url then return end
@@ -169,21 +186,25 @@ function crawl.run(adapter, options)
       if status == "full" and not full_warned then
         full_warned = true
         log.warn(("frontier full (max_queued=%d): dropping URLs such as %s; raise max_queued"):format(settings.max_queued, url))
-      elseif status == "bad url" then
+      elseif status == "bad URL" then
         log.debug("not a crawlable URL: " .. url)
       end
     end
   end
 
-  -- A URL is worth queuing when some rule would handle its page.
+  -- A URL is worth queuing when some rule would handle its page. The
+  -- adapter's `canonical` options (see glean.url.canonical) say which
+  -- differences between links do not matter on its site, such as http
+  -- against https.
   local function follow(url, depth, referer)
+    if url and adapter.canonical then url = glean.url.canonical(url, adapter.canonical) end
     if url and rule_for(adapter, url) then add(url, depth, referer) end
   end
 
   for _, url in ipairs(seeds) do
     if type(url) ~= "string" then error(where .. ": start URLs must be strings", 0) end
     local status = frontier:add(url, 0, 0)
-    if status == "bad url" then error(("not a crawlable URL: %s"):format(url), 0) end
+    if status == "bad URL" then error(("not a crawlable URL: %s"):format(url), 0) end
   end
 
   local function emit(record)
@@ -223,6 +244,7 @@ function crawl.run(adapter, options)
     end
     stats.pages = stats.pages + 1
     stats.bytes = stats.bytes + #resp.body
+    log.debug(("fetched %d %s"):format(resp.status, url))
     if resp.url ~= url then frontier:mark_seen(resp.url) end
     if resp.status >= 400 then
       stats.http_errors = stats.http_errors + 1
@@ -269,7 +291,9 @@ function crawl.run(adapter, options)
       end
     end
     for _, item in ipairs(waiting) do
-      if rules:allowed(path_of(item[1])) then submit(item[1], item[2], item[3])
+      -- After Ctrl-C only pages already in flight finish; these were not.
+      if interrupted_at then break end
+      if rules:allowed(target_of(item[1])) then submit(item[1], item[2], item[3])
       else
         stats.robots_skipped = stats.robots_skipped + 1
         log.debug("robots.txt disallows " .. item[1])
@@ -280,7 +304,7 @@ function crawl.run(adapter, options)
   local function start(url, depth)
     local rule = rule_for(adapter, url)
     if not rule then
-      log.debug("no page rule matches " .. url .. ": skipped")
+      log.warn("no page rule matches " .. url .. ": skipped")
       return
     end
     if not settings.robots then return submit(url, depth, rule) end
@@ -292,7 +316,7 @@ function crawl.run(adapter, options)
       sched.on(engine, id, function(resp) robots_ready(origin, resp) end)
     elseif type(rules) == "table" then
       rules[#rules + 1] = {url, depth, rule}
-    elseif rules:allowed(path_of(url)) then
+    elseif rules:allowed(target_of(url)) then
       submit(url, depth, rule)
     else
       stats.robots_skipped = stats.robots_skipped + 1
@@ -315,7 +339,6 @@ function crawl.run(adapter, options)
     end
   end
 
-  local interrupted_at
   local window = settings.concurrency * 2
   while true do
     local interrupts = glean.interrupts and glean.interrupts() or 0
@@ -353,8 +376,6 @@ function crawl.run(adapter, options)
   local fs = engine:stats()
   stats.requests, stats.retries = fs.requests, fs.retries
   progress(true)
-  glean.use_engine(previous_engine)
-  engine:close()
   if settings.stats_file then
     local f, err = io.open(settings.stats_file, "w")
     if not f then error("cannot write stats: " .. err, 0) end
