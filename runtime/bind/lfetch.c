@@ -253,11 +253,14 @@ static int lfetch_submit(lua_State *L) {
   req.method = lfetch_opt_string(L, 2, "method");
   req.proxy = lfetch_opt_string(L, 2, "proxy");
   req.user_agent = lfetch_opt_string(L, 2, "user_agent");
-  if (lfetch_opt(L, 2, "timeout", LUA_TNUMBER, "number")) req.timeout_ms = lfetch_ms(lua_tonumber(L, -1)), lua_pop(L, 1);
+  /* Numbers as the engine's options are read: a negative one is refused,
+   * not taken for "the engine's" (or, for max_body, for no limit at all). */
+  lua_Number n;
+  if ((n = lfetch_opt_number(L, 2, "timeout", -1)) >= 0) req.timeout_ms = lfetch_ms(n);
   if (lfetch_opt(L, 2, "redirects", LUA_TBOOLEAN, "boolean")) req.follow_redirects = lua_toboolean(L, -1), lua_pop(L, 1);
-  if (lfetch_opt(L, 2, "max_redirects", LUA_TNUMBER, "number")) req.max_redirects = (int)lua_tointeger(L, -1), lua_pop(L, 1);
-  if (lfetch_opt(L, 2, "retries", LUA_TNUMBER, "number")) req.retries = (int)lua_tointeger(L, -1), lua_pop(L, 1);
-  if (lfetch_opt(L, 2, "max_body", LUA_TNUMBER, "number")) req.max_body = (size_t)lua_tointeger(L, -1), lua_pop(L, 1);
+  if ((n = lfetch_opt_number(L, 2, "max_redirects", -1)) >= 0) req.max_redirects = (int)n;
+  if ((n = lfetch_opt_number(L, 2, "retries", -1)) >= 0) req.retries = (int)n;
+  if ((n = lfetch_opt_number(L, 2, "max_body", -1)) >= 0) req.max_body = (size_t)n;
 
   /* Headers: {["Name"] = "value"} or {"Name: value", ...}; kept alive on the stack. */
   const char *headers[128];
@@ -323,7 +326,9 @@ static void lfetch_push_response(lua_State *L, fetch_response *res);
 static int lfetch_run(lua_State *L) {
   lfetch_engine *le = lfetch_check_engine(L, 1);
   int timeout = (int)luaL_optinteger(L, 2, 100);
-  int pending = fetch_run(le->eng, timeout < 0 ? 0 : timeout);
+  lglean_runtime *rt = lglean_get(L);
+  int pending = fetch_run(le->eng, lglean_wait_begin(rt, le->eng, timeout < 0 ? 0 : timeout));
+  lglean_wait_end(rt);
   if (pending < 0) return luaL_error(L, "engine:run called from inside a fetch callback");
   lua_pushinteger(L, pending);
   if (!le->n_done) {

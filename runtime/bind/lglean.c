@@ -1,5 +1,6 @@
 /* lglean.c — luaopen_glean: the glean Lua library's entry point, the
- * per-state runtime (logger, record sink), glean.emit and glean.version. */
+ * per-state runtime (logger, record sink, wakeups from other threads),
+ * glean.emit and glean.version. */
 #include "lglean.h"
 
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fetch.h"
 #include "glean.h"
 #include "lembed.h"
 #include "ljson.h"
@@ -38,7 +40,37 @@ static int lglean_runtime_gc(lua_State *L) {
   lglean_runtime *rt = lua_touserdata(L, 1);
   if (rt->records) rt->records->close(rt->records);
   rt->records = NULL;
+  pthread_mutex_destroy(&rt->wait_lock);
   return 0;
+}
+
+void lglean_set_records(lglean_runtime *rt, sink *s) {
+  if (rt->records) rt->records->close(rt->records);
+  rt->records = s;
+}
+
+void lglean_wakeup(lglean_runtime *rt) {
+  pthread_mutex_lock(&rt->wait_lock);
+  if (rt->waiting) fetch_wakeup(rt->waiting);
+  else rt->wake_pending = true;
+  pthread_mutex_unlock(&rt->wait_lock);
+}
+
+int lglean_wait_begin(lglean_runtime *rt, fetch_engine *e, int timeout_ms) {
+  pthread_mutex_lock(&rt->wait_lock);
+  rt->waiting = e;
+  if (rt->wake_pending) timeout_ms = 0;
+  rt->wake_pending = false;
+  pthread_mutex_unlock(&rt->wait_lock);
+  return timeout_ms;
+}
+
+/* The engine may be freed once this returns: lglean_wakeup no longer
+ * reaches it. */
+void lglean_wait_end(lglean_runtime *rt) {
+  pthread_mutex_lock(&rt->wait_lock);
+  rt->waiting = NULL;
+  pthread_mutex_unlock(&rt->wait_lock);
 }
 
 /* glean.emit(record): one record, as one JSON line, to the record sink */
@@ -85,6 +117,7 @@ static int lglean_squash(lua_State *L) {
 static void lglean_new_runtime(lua_State *L) {
   lglean_runtime *rt = lua_newuserdatauv(L, sizeof *rt, 0);
   memset(rt, 0, sizeof *rt);
+  pthread_mutex_init(&rt->wait_lock, NULL);
   rt->log.level = LOG_INFO;
   const char *level = getenv("GLEAN_LOG_LEVEL");
   if (level && log_level_parse(level) >= 0) rt->log.level = (log_level)log_level_parse(level);

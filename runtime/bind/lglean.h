@@ -1,17 +1,28 @@
-/* lglean.h — what the Lua binding files share: the per-state runtime (logger
- * and record sink) and each part's registration function. */
+/* lglean.h — what the Lua binding files share: the per-state runtime (logger,
+ * record sink, waits for the network) and each part's registration
+ * function. */
 #ifndef GLEAN_LGLEAN_H
 #define GLEAN_LGLEAN_H
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 #include "log.h"
 #include "sink.h"
 
+struct fetch_engine;
+
 typedef struct lglean_runtime {
   logger log;
   sink *records;
+  /* So that another thread can cut short this state's waits for the
+   * network (lglean_wakeup): the engine it is blocked in, if any, and a
+   * wakeup that came while it was not. */
+  pthread_mutex_t wait_lock;
+  struct fetch_engine *waiting;
+  bool wake_pending;
 } lglean_runtime;
 
 /* Pushes b's contents as a string and frees b; raises "out of memory" if
@@ -21,6 +32,19 @@ void lglean_push_buf(lua_State *L, struct buf *b);
 
 /* The runtime of this Lua state (created by luaopen_glean). */
 lglean_runtime *lglean_get(lua_State *L);
+
+/* Makes s the state's record sink, closing the one it had (stdout's at
+ * first); the runtime owns s from then on. */
+void lglean_set_records(lglean_runtime *rt, sink *s);
+
+/* Any thread: makes the state's wait for the network (fetch_run) return
+ * now, or its next wait return at once if it is not waiting. */
+void lglean_wakeup(lglean_runtime *rt);
+
+/* Around each fetch_run (lfetch.c): returns the timeout to use (0 after a
+ * wakeup that came early). */
+int lglean_wait_begin(lglean_runtime *rt, struct fetch_engine *e, int timeout_ms);
+void lglean_wait_end(lglean_runtime *rt);
 
 /* Pushes a Document that takes ownership of dom (see ldom.c). */
 struct dom_doc;

@@ -2,6 +2,8 @@
  * default), so that stdout carries records only.
  *   glean.log.info("fetched", url, n)   -- arguments joined like print's
  *   glean.log.set_level("debug")        -- also GLEAN_LOG_LEVEL=debug */
+#include <unistd.h>
+
 #include "lglean.h"
 
 static int llog_write(lua_State *L) {
@@ -34,6 +36,14 @@ static int llog_get_level(lua_State *L) {
   return 1;
 }
 
+/* glean.log.to_terminal() -> whether messages go to stderr and it is a
+ * terminal (a live progress line is fine then; never under a host's log
+ * handler) */
+static int llog_to_terminal(lua_State *L) {
+  lua_pushboolean(L, !lglean_get(L)->log.handler && isatty(STDERR_FILENO));
+  return 1;
+}
+
 void llog_open(lua_State *L) {
   static const char *const names[] = {"debug", "info", "warn", "error"};
   lua_newtable(L);
@@ -46,5 +56,7 @@ void llog_open(lua_State *L) {
   lua_setfield(L, -2, "set_level");
   lua_pushcfunction(L, llog_get_level);
   lua_setfield(L, -2, "level");
+  lua_pushcfunction(L, llog_to_terminal);
+  lua_setfield(L, -2, "to_terminal");
   lua_setfield(L, -2, "log");
 }

@@ -1,8 +1,12 @@
 /* dom.c — parsing a document and the node facts the rest of the core uses
  * (see dom.h). The parse is: size cap, encoding sniff and decode to UTF-8,
- * a nesting-depth guard, Gumbo into an arena, then one pass that gives every
- * element whose name Gumbo does not normalise (unknown and SVG elements) its
- * DOM name, so later code never looks at the input bytes again. */
+ * the prescan (prescan.c: nesting-depth guard and script/style bodies),
+ * Gumbo into an arena, on the shortened document when there are bodies to
+ * take out, then one pass that gives every element whose name Gumbo does
+ * not normalise (unknown and SVG elements) its DOM name, so later code
+ * never looks at the input bytes again, and finds the placeholders; the
+ * bodies are attached where they all are found as expected, else the
+ * original is parsed in full. */
 #include "dom.h"
 
 #include <stdio.h>
@@ -13,11 +17,13 @@
 #include "arena.h"
 #include "buf.h"
 #include "encoding.h"
+#include "prescan.h"
 
 struct dom_doc {
   arena *mem;
   GumboOutput *out;
   const char *charset;
+  dom_parse_stats stats;
 };
 
 static void *dom_gumbo_alloc(void *ud, size_t size) {
@@ -32,120 +38,6 @@ static void *dom_gumbo_alloc(void *ud, size_t size) {
 }
 
 static void dom_gumbo_free(void *ud, void *p) { (void)ud; (void)p; }
-
-/* ---- depth guard ----------------------------------------------------------
- * Gumbo has no nesting limit and goes quadratic on deep trees (each start
- * tag scans the stack of open elements). This estimates the deepest nesting
- * from the token stream before Gumbo runs: start tags of elements that can
- * contain themselves push, their end tags pop. Elements whose end tags are
- * implied (p, li, td, ...) or that cannot nest (void elements, a, headings)
- * are not counted, so sloppy pages are not overestimated; raw-text element
- * bodies and comments are skipped so their contents do not count. */
-
-/* How the depth guard treats a tag, by Gumbo's tag enum (a perfect hash,
- * so classifying costs no string compares). */
-typedef enum { DEPTH_COUNT, DEPTH_SKIP, DEPTH_RAWTEXT } dom_depth_kind;
-
-static dom_depth_kind dom_depth_kind_of(const char *name, size_t len) {
-  switch (gumbo_tagn_enum(name, (unsigned)len)) {
-    /* void elements */
-    case GUMBO_TAG_AREA: case GUMBO_TAG_BASE: case GUMBO_TAG_BASEFONT: case GUMBO_TAG_BGSOUND:
-    case GUMBO_TAG_BR: case GUMBO_TAG_COL: case GUMBO_TAG_EMBED: case GUMBO_TAG_FRAME: case GUMBO_TAG_HR:
-    case GUMBO_TAG_IMG: case GUMBO_TAG_IMAGE: case GUMBO_TAG_INPUT: case GUMBO_TAG_KEYGEN:
-    case GUMBO_TAG_LINK: case GUMBO_TAG_META: case GUMBO_TAG_PARAM: case GUMBO_TAG_SOURCE:
-    case GUMBO_TAG_TRACK: case GUMBO_TAG_WBR:
-    /* implied end tags, or never nested in themselves */
-    case GUMBO_TAG_P: case GUMBO_TAG_LI: case GUMBO_TAG_DT: case GUMBO_TAG_DD: case GUMBO_TAG_OPTION:
-    case GUMBO_TAG_OPTGROUP: case GUMBO_TAG_TR: case GUMBO_TAG_TD: case GUMBO_TAG_TH:
-    case GUMBO_TAG_THEAD: case GUMBO_TAG_TBODY: case GUMBO_TAG_TFOOT: case GUMBO_TAG_COLGROUP:
-    case GUMBO_TAG_CAPTION: case GUMBO_TAG_RB: case GUMBO_TAG_RT: case GUMBO_TAG_RTC: case GUMBO_TAG_RP:
-    case GUMBO_TAG_HTML: case GUMBO_TAG_HEAD: case GUMBO_TAG_BODY: case GUMBO_TAG_A:
-    case GUMBO_TAG_BUTTON: case GUMBO_TAG_NOBR: case GUMBO_TAG_FORM: case GUMBO_TAG_H1: case GUMBO_TAG_H2:
-    case GUMBO_TAG_H3: case GUMBO_TAG_H4: case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_FRAMESET:
-      return DEPTH_SKIP;
-    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_TITLE:
-    case GUMBO_TAG_XMP: case GUMBO_TAG_IFRAME: case GUMBO_TAG_NOEMBED: case GUMBO_TAG_NOFRAMES:
-      return DEPTH_RAWTEXT;
-    default:
-      return DEPTH_COUNT;
-  }
-}
-
-static int dom_is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static int dom_is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
-
-/* Skips a tag's attributes from p; returns the position after '>' (or end). */
-static const char *dom_skip_tag(const char *p, const char *end) {
-  while (p < end && *p != '>') {
-    if (*p == '"' || *p == '\'') {
-      const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
-      p = q ? q + 1 : end;
-    } else {
-      p++;
-    }
-  }
-  return p < end ? p + 1 : end;
-}
-
-/* Finds "</name" followed by a delimiter, case-insensitively; returns its '<' or end. */
-static const char *dom_find_end_tag(const char *p, const char *end, const char *name, size_t len) {
-  while (p < end) {
-    const char *lt = memchr(p, '<', (size_t)(end - p));
-    if (!lt) return end;
-    if ((size_t)(end - lt) >= len + 2 && lt[1] == '/' && strncasecmp(lt + 2, name, len) == 0 &&
-        ((size_t)(end - lt) == len + 2 || dom_is_space(lt[2 + len]) || lt[2 + len] == '/' || lt[2 + len] == '>'))
-      return lt;
-    p = lt + 1;
-  }
-  return end;
-}
-
-/* p is just after "<!--"; returns the position after the comment's end,
- * including the abrupt "<!-->" and "<!--->" forms and "--!>". */
-static const char *dom_skip_comment(const char *p, const char *end) {
-  if (p < end && *p == '>') return p + 1;
-  if (end - p >= 2 && p[0] == '-' && p[1] == '>') return p + 2;
-  for (const char *q = p; q < end && (q = memchr(q, '-', (size_t)(end - q))) != NULL; q++) {
-    if (end - q >= 3 && q[1] == '-' && q[2] == '>') return q + 3;
-    if (end - q >= 4 && q[1] == '-' && q[2] == '!' && q[3] == '>') return q + 4;
-  }
-  return end;
-}
-
-static long dom_max_depth(const char *p, size_t n, long limit) {
-  const char *end = p + n;
-  long depth = 0;
-  while (p < end) {
-    const char *lt = memchr(p, '<', (size_t)(end - p));
-    if (!lt || lt + 1 >= end) break;
-    p = lt + 1;
-    if (*p == '!') {
-      p = (end - p >= 3 && p[1] == '-' && p[2] == '-') ? dom_skip_comment(p + 3, end) : dom_skip_tag(p, end);
-    } else if (*p == '?') {
-      p = dom_skip_tag(p, end);
-    } else if (*p == '/') {
-      const char *name = p + 1;
-      const char *q = name;
-      while (q < end && !dom_is_space(*q) && *q != '/' && *q != '>') q++;
-      if (q > name && dom_is_alpha(*name) && depth > 0 && dom_depth_kind_of(name, (size_t)(q - name)) == DEPTH_COUNT)
-        depth--;
-      p = dom_skip_tag(q, end);
-    } else if (dom_is_alpha(*p)) {
-      const char *name = p;
-      while (p < end && !dom_is_space(*p) && *p != '/' && *p != '>') p++;
-      size_t len = (size_t)(p - name);
-      p = dom_skip_tag(p, end);
-      if (len == 9 && strncasecmp(name, "plaintext", 9) == 0) break;
-      dom_depth_kind kind = dom_depth_kind_of(name, len);
-      if (kind == DEPTH_RAWTEXT) {
-        p = dom_find_end_tag(p, end, name, len);
-      } else if (kind == DEPTH_COUNT && !(p - 2 >= name && p[-2] == '/')) {
-        if (++depth > limit) return depth;
-      }
-    }
-  }
-  return depth;
-}
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -235,14 +127,171 @@ const GumboAttribute *dom_attr_find(const GumboNode *el, const char *name) {
 
 /* ---- parse ---------------------------------------------------------------- */
 
-/* One pass after parsing: DOM names for unknown and SVG elements. */
-static int dom_fix_tree(arena *mem, GumboNode *root) {
-  for (GumboNode *n = root; n; n = dom_next_node(n, root, 1))
-    if (dom_is_element(n) && dom_needs_name(&n->v.element) && dom_fix_name(mem, &n->v.element) != 0) return -1;
+/* Shorter bodies stay in the document: a placeholder and its check cost
+ * about what Gumbo spends on a few dozen bytes. */
+#define DOM_MIN_BODY 64
+/* Below this many body bytes a document is parsed as it is: the copy and
+ * the nonce would cost more than they save. */
+#define DOM_MIN_SKIP 512
+
+/* ---- the check -------------------------------------------------------------
+ * The prescan proposes bodies; nothing here trusts it. A body is attached
+ * only if both hold:
+ *  - In the text: it follows a '>', holds no end tag for its element (and,
+ *    for a script, no "<!--", which may enter the escaped states), and is
+ *    followed by such an end tag or by the end of the input. From its first
+ *    byte in script data (RAWTEXT for style) the tokenizer would then emit
+ *    exactly the body as text and stop at its end.
+ *  - In Gumbo's tree of the shortened document: its placeholder is the
+ *    only child (a text node) of an HTML-namespace element of its kind. The
+ *    nonce occurs nowhere but at the placeholders (prescan_shorten), and
+ *    all the tokenizer emits in script data or RAWTEXT is that element's
+ *    text, so the tokenizer entered that state exactly at the placeholder,
+ *    in the same state it reaches the body in the original (the bytes
+ *    before are the same, earlier bodies included by induction): the
+ *    original's tree differs only in that text.
+ * A placeholder anywhere else (an attribute, a comment, foreign content, a
+ * <textarea>, dropped by a frameset), missing or found twice fails the
+ * check, and the original is parsed in full. */
+
+static bool dom_is_end_tag(const char *p, const char *end, const char *name, size_t n) {
+  if ((size_t)(end - p) < n + 3 || p[0] != '<' || p[1] != '/') return false;
+  for (size_t i = 0; i < n; i++)
+    if ((p[2 + i] | 0x20) != name[i]) return false; /* name is lower-case letters */
+  char c = p[2 + n];
+  return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ' || c == '/' || c == '>';
+}
+
+static bool dom_body_closed(const char *text, size_t len, const prescan_body *b) {
+  const char *name = b->kind == PRESCAN_SCRIPT ? "script" : "style";
+  size_t n = b->kind == PRESCAN_SCRIPT ? 6 : 5;
+  if (b->start == 0 || text[b->start - 1] != '>') return false;
+  const char *p = text + b->start, *stop = p + b->len, *end = text + len;
+  while ((p = memchr(p, '<', (size_t)(stop - p))) != NULL) {
+    if (dom_is_end_tag(p, end, name, n)) return false;
+    if (b->kind == PRESCAN_SCRIPT && end - p >= 4 && memcmp(p, "<!--", 4) == 0) return false;
+    p++;
+  }
+  return stop == end || dom_is_end_tag(stop, end, name, n);
+}
+
+/* Bodies in order, apart, inside the text, each closed as above. */
+static bool dom_bodies_closed(const char *text, size_t len, const prescan_result *ps) {
+  size_t at = 0;
+  for (size_t i = 0; i < ps->n; i++) {
+    const prescan_body *b = &ps->bodies[i];
+    if (b->start < at || b->start > len || b->len == 0 || b->len > len - b->start) return false;
+    if ((b->kind != PRESCAN_SCRIPT && b->kind != PRESCAN_STYLE) || !dom_body_closed(text, len, b)) return false;
+    at = b->start + b->len;
+  }
+  return true;
+}
+
+typedef struct dom_holes {
+  const prescan_result *ps;
+  const char *nonce;
+  GumboNode **texts;  /* per body, the text node found */
+  size_t found;
+  bool bad;
+} dom_holes;
+
+static void dom_hole_check(dom_holes *h, const GumboNode *el) {
+  const GumboElement *e = &el->v.element;
+  if (e->tag_namespace != GUMBO_NAMESPACE_HTML || (e->tag != GUMBO_TAG_SCRIPT && e->tag != GUMBO_TAG_STYLE) ||
+      e->children.length != 1)
+    return;
+  GumboNode *t = e->children.data[0];
+  if (t->type != GUMBO_NODE_TEXT) return;
+  long i = prescan_placeholder_index(t->v.text.text, h->nonce);
+  if (i < 0) return;
+  prescan_kind want = e->tag == GUMBO_TAG_SCRIPT ? PRESCAN_SCRIPT : PRESCAN_STYLE;
+  if ((size_t)i >= h->ps->n || h->texts[i] || h->ps->bodies[i].kind != want) {
+    h->bad = true;
+    return;
+  }
+  h->texts[i] = t;
+  h->found++;
+}
+
+/* One pass after parsing: DOM names for unknown and SVG elements and, when
+ * holes is given, the placeholders. Returns 0, 1 when a placeholder is out
+ * of place, -1 when out of memory. */
+static int dom_fix_tree(arena *mem, GumboNode *root, dom_holes *holes) {
+  for (GumboNode *n = root; n; n = dom_next_node(n, root, 1)) {
+    if (!dom_is_element(n)) continue;
+    if (dom_needs_name(&n->v.element) && dom_fix_name(mem, &n->v.element) != 0) return -1;
+    if (holes) {
+      dom_hole_check(holes, n);
+      if (holes->bad) return 1;
+    }
+  }
   return 0;
 }
 
-dom_doc *dom_parse(const char *bytes, size_t len, const dom_options *opts, char *err, size_t errlen) {
+static GumboOutput *dom_gumbo(arena *mem, const char *text, size_t len) {
+  GumboOptions gopts = kGumboDefaultOptions;
+  gopts.allocator = dom_gumbo_alloc;
+  gopts.deallocator = dom_gumbo_free;
+  gopts.userdata = mem;
+  gopts.max_errors = 0; /* glean never reports parse errors; recording them costs allocations */
+  return gumbo_parse_with_options(&gopts, text, len);
+}
+
+/* Gives each placeholder's text node its body as Gumbo would have stored
+ * it (input normalization; white space only makes a whitespace node). */
+static int dom_attach(arena *mem, const char *text, const prescan_result *ps, GumboNode **texts) {
+  for (size_t i = 0; i < ps->n; i++) {
+    const char *src = text + ps->bodies[i].start;
+    size_t len = ps->bodies[i].len;
+    bool same, space;
+    size_t size = prescan_text_size(src, len, &same, &space);
+    char *copy = arena_alloc(mem, size + 1);
+    if (!copy) return -1;
+    if (same) memcpy(copy, src, size);
+    else prescan_text_copy(src, len, copy);
+    copy[size] = '\0';
+    texts[i]->v.text.text = copy;
+    if (space) texts[i]->type = GUMBO_NODE_WHITESPACE;
+  }
+  return 0;
+}
+
+/* The fast path. Returns 0 with doc->mem and doc->out set, 1 when the
+ * bodies do not check out (nothing is kept), -1 when out of memory. */
+static int dom_parse_short(dom_doc *doc, const char *text, size_t len, const prescan_result *ps) {
+  if (!dom_bodies_closed(text, len, ps)) return 1;
+  char nonce[PRESCAN_NONCE_LEN];
+  prescan_nonce(nonce);
+  buf shortened = BUF_INIT;
+  int rc = prescan_shorten(text, len, ps, nonce, &shortened);
+  dom_holes holes = {ps, nonce, NULL, 0, false};
+  arena *mem = NULL;
+  GumboOutput *out = NULL;
+  if (rc == 0) {
+    holes.texts = calloc(ps->n, sizeof *holes.texts);
+    mem = arena_new();
+    rc = holes.texts && mem ? 0 : -1;
+  }
+  if (rc == 0) {
+    out = dom_gumbo(mem, buf_str(&shortened), shortened.len);
+    rc = dom_fix_tree(mem, out->document, &holes);
+    if (rc == 0 && holes.found != ps->n) rc = 1;
+  }
+  buf_free(&shortened);
+  if (rc == 0) rc = dom_attach(mem, text, ps, holes.texts);
+  free(holes.texts);
+  if (rc != 0) {
+    arena_free(mem);
+    return rc;
+  }
+  doc->mem = mem;
+  doc->out = out;
+  return 0;
+}
+
+/* proposed: bodies from the caller (tests) instead of the prescan's. */
+static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options *opts, dom_prescan_mode mode,
+                               const prescan_body *proposed, size_t n_proposed, char *err, size_t errlen) {
   size_t max_bytes = opts && opts->max_bytes ? opts->max_bytes : DOM_DEFAULT_MAX_BYTES;
   long max_depth = opts && opts->max_depth > 0 ? opts->max_depth : DOM_DEFAULT_MAX_DEPTH;
   if (len > max_bytes) {
@@ -269,40 +318,72 @@ dom_doc *dom_parse(const char *bytes, size_t len, const dom_options *opts, char 
     text_len = decoded.len;
   }
 
-  long depth = dom_max_depth(text, text_len, max_depth);
-  if (depth > max_depth) {
+  size_t min_body = mode == DOM_PRESCAN_OFF || proposed ? 0 : mode == DOM_PRESCAN_ALWAYS ? 1 : DOM_MIN_BODY;
+  prescan_result ps;
+  prescan_scan(text, text_len, max_depth, min_body, &ps);
+  if (ps.depth > max_depth) {
+    prescan_free(&ps);
     buf_free(&decoded);
     snprintf(err, errlen, "document nests elements more than %ld deep (max_depth)", max_depth);
     return NULL;
   }
+  prescan_result bodies = ps;
+  if (proposed) {
+    bodies = (prescan_result)PRESCAN_RESULT_INIT;
+    bodies.bodies = (prescan_body *)proposed;
+    bodies.n = n_proposed;
+    for (size_t i = 0; i < n_proposed; i++) bodies.skipped += proposed[i].len;
+  }
 
   dom_doc *doc = calloc(1, sizeof *doc);
-  arena *mem = arena_new();
-  if (!doc || !mem) {
-    free(doc);
-    arena_free(mem);
-    buf_free(&decoded);
-    snprintf(err, errlen, "out of memory");
-    return NULL;
+  int rc = doc ? 1 : -1;
+  if (doc) {
+    doc->charset = charset;
+    if (bodies.n && (mode == DOM_PRESCAN_ALWAYS || bodies.skipped >= DOM_MIN_SKIP)) {
+      rc = dom_parse_short(doc, text, text_len, &bodies);
+      if (rc == 0) {
+        doc->stats.prescan_used = true;
+        doc->stats.bytes_skipped = bodies.skipped;
+        doc->stats.bodies = bodies.n;
+      } else if (rc == 1) {
+        doc->stats.fell_back = true;
+      }
+    }
   }
-  GumboOptions gopts = kGumboDefaultOptions;
-  gopts.allocator = dom_gumbo_alloc;
-  gopts.deallocator = dom_gumbo_free;
-  gopts.userdata = mem;
-  gopts.max_errors = 0; /* glean never reports parse errors; recording them costs allocations */
-  doc->mem = mem;
-  doc->charset = charset;
-  doc->out = gumbo_parse_with_options(&gopts, text, text_len);
-  int named = dom_fix_tree(mem, doc->out->document);
+  prescan_free(&ps);
+  if (rc == 1) {
+    doc->mem = arena_new();
+    if (doc->mem) {
+      doc->out = dom_gumbo(doc->mem, text, text_len);
+      rc = dom_fix_tree(doc->mem, doc->out->document, NULL);
+    } else {
+      rc = -1;
+    }
+  }
   /* From here on nothing refers to the input bytes: text and attribute
-   * values are Gumbo's own copies, names were copied by dom_fix_tree. */
+   * values are Gumbo's own copies or the arena's, names were copied by
+   * dom_fix_tree. */
   buf_free(&decoded);
-  if (named != 0) {
+  if (rc != 0) {
     dom_free(doc);
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
   return doc;
+}
+
+dom_doc *dom_parse(const char *bytes, size_t len, const dom_options *opts, char *err, size_t errlen) {
+  return dom_parse_with(bytes, len, opts, DOM_PRESCAN_AUTO, NULL, 0, err, errlen);
+}
+
+dom_doc *dom_parse_mode(const char *bytes, size_t len, const dom_options *opts, dom_prescan_mode mode,
+                        char *err, size_t errlen) {
+  return dom_parse_with(bytes, len, opts, mode, NULL, 0, err, errlen);
+}
+
+dom_doc *dom_parse_proposed(const char *bytes, size_t len, const dom_options *opts, const prescan_body *bodies,
+                            size_t n, char *err, size_t errlen) {
+  return dom_parse_with(bytes, len, opts, DOM_PRESCAN_ALWAYS, bodies, n, err, errlen);
 }
 
 void dom_free(dom_doc *doc) {
@@ -314,3 +395,5 @@ void dom_free(dom_doc *doc) {
 GumboNode *dom_root(const dom_doc *doc) { return doc->out->document; }
 
 const char *dom_charset(const dom_doc *doc) { return doc->charset; }
+
+dom_parse_stats dom_stats(const dom_doc *doc) { return doc->stats; }

@@ -27,6 +27,40 @@ typedef struct dom_options {
 dom_doc *dom_parse(const char *bytes, size_t len, const dom_options *opts, char *err, size_t errlen);
 void dom_free(dom_doc *doc);
 
+/* The fast path: the bodies of <script> and <style> elements (most of the
+ * bytes of many pages) are taken out of Gumbo's path and attached to the
+ * tree afterwards; the tree is the same either way (tests/c/test_prescan.c,
+ * tests/fuzz/). The one difference: Gumbo's source positions and
+ * original_text (which glean never reads, and which point into freed input
+ * buffers once dom_parse returns in any case) are those of the shortened
+ * document after the first body taken out. */
+typedef enum {
+  DOM_PRESCAN_AUTO,    /* dom_parse: the fast path when a document has enough body bytes to gain */
+  DOM_PRESCAN_OFF,     /* Gumbo parses every byte: the reference the fast path is tested against */
+  DOM_PRESCAN_ALWAYS,  /* every body found, however short (tests and fuzzing) */
+} dom_prescan_mode;
+
+dom_doc *dom_parse_mode(const char *bytes, size_t len, const dom_options *opts, dom_prescan_mode mode,
+                        char *err, size_t errlen);
+
+/* How a document was parsed. */
+typedef struct dom_parse_stats {
+  bool prescan_used;     /* the tree came from the shortened document */
+  bool fell_back;        /* a shortened parse did not check out: the document was parsed in full */
+  size_t bytes_skipped;  /* body bytes Gumbo did not see (0 unless prescan_used) */
+  size_t bodies;         /* bodies attached to the tree (0 unless prescan_used) */
+} dom_parse_stats;
+
+dom_parse_stats dom_stats(const dom_doc *doc);
+
+/* Tests only: the fast path with bodies proposed by the caller instead of
+ * the prescan (offsets into the UTF-8 text Gumbo parses: for valid UTF-8
+ * input without a BOM, the bytes given). Whatever is proposed, the tree
+ * must be that of a full parse: a wrong proposal only falls back. */
+struct prescan_body;
+dom_doc *dom_parse_proposed(const char *bytes, size_t len, const dom_options *opts, const struct prescan_body *bodies,
+                            size_t n, char *err, size_t errlen);
+
 GumboNode *dom_root(const dom_doc *doc);        /* the GUMBO_NODE_DOCUMENT node */
 const char *dom_charset(const dom_doc *doc);    /* canonical encoding name used */
 

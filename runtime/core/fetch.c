@@ -287,14 +287,13 @@ static char *trimmed(const char *s, const char *end) {
   return end > s ? strndup(s, (size_t)(end - s)) : NULL;
 }
 
-/* Media type and charset from the Content-Type header. */
-static void fetch_parse_content_type(fetch_response *r) {
-  const char *v = fetch_header_get(r, "content-type");
-  if (!v) return;
-  const char *semi = strchr(v, ';');
-  r->content_type = trimmed(v, semi ? semi : v + strlen(v));
-  str_lower(r->content_type);
-  while (semi && !r->charset) {
+void fetch_parse_content_type(const char *value, char **type, char **charset) {
+  *type = *charset = NULL;
+  if (!value) return;
+  const char *semi = strchr(value, ';');
+  *type = trimmed(value, semi ? semi : value + strlen(value));
+  str_lower(*type);
+  while (semi && !*charset) {
     const char *p = skip_space(semi + 1);
     semi = strchr(p, ';');
     if (strncasecmp(p, "charset", 7) != 0) continue;
@@ -307,7 +306,7 @@ static void fetch_parse_content_type(fetch_response *r) {
       if (q) end = q;
       p++;
     }
-    r->charset = trimmed(p, end);
+    *charset = trimmed(p, end);
   }
 }
 
@@ -1016,7 +1015,7 @@ static void fetch_take_info(fetch_job *j, CURL *h) {
   /* request -1: the last response of a redirect chain only. */
   for (struct curl_header *hd = NULL; (hd = curl_easy_nextheader(h, CURLH_HEADER, -1, hd));)
     fetch_add_header(r, hd->name, strlen(hd->name), hd->value);
-  fetch_parse_content_type(r);
+  fetch_parse_content_type(fetch_header_get(r, "content-type"), &r->content_type, &r->charset);
 }
 
 static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {

@@ -122,6 +122,11 @@ typedef struct fetch_response {
 const char *fetch_header_get(const fetch_response *res, const char *name);
 void fetch_response_free(fetch_response *res);
 
+/* Splits a Content-Type value ("text/html; charset=UTF-8") into its media
+ * type, lower-cased, and its charset parameter as sent: new strings for
+ * free(), each NULL when absent (or out of memory). value may be NULL. */
+void fetch_parse_content_type(const char *value, char **type, char **charset);
+
 /* Called on a worker thread once the response is final (whatever its
  * error), e.g. to parse the body into res->result. */
 typedef void (*fetch_after_fn)(fetch_response *res, void *ud);

@@ -22,4 +22,11 @@ struct sink {
  * a signal. The fd is not closed by close(). */
 sink *sink_jsonl_fd(int fd);
 
+/* Hands each record to fn(ud, json, len) (json NUL-terminated too), on the
+ * thread that writes it. fn returns 0 when it took the record; anything else
+ * refuses it, and write fails with "refused by the host". For programs that
+ * embed glean and keep the records themselves. */
+typedef int (*sink_record_fn)(void *ud, const char *json, size_t len);
+sink *sink_callback(sink_record_fn fn, void *ud);
+
 #endif

@@ -22,12 +22,40 @@ Endpoints (any method unless said):
   /cookie/set?k=v&...    Set-Cookie for each pair
   /cookie/echo           the Cookie request header, or nothing
   /charset/latin1 /charset/cp1252 /charset/sjis   pages in those encodings
+  /charset/mislabeled    UTF-8 bytes of "café" declared ISO-8859-1 (so: "cafÃ©")
   /headers               repeated X-Multi headers, a mixed-case Content-Type
-  /echo                  JSON: method, path (with query), headers, body
+  /echo                  JSON: method, path (with query), headers, header_list
+                         (the pairs as sent, repeats kept), body
   /count/KEY/...         holds the request 50 ms, counting simultaneous ones per KEY
   /peak/KEY              the most simultaneous /count/KEY/ requests seen
-  /robots.txt            Crawl-delay: 0.25
+  /gate/KEY/wait         holds the request until /gate/KEY/open (at most 30 s):
+                         200 "opened", or "timed out"
+  /robots.txt            Crawl-delay: 0.25, /private/ disallowed
   /m/...                 echoes the path and query (a mirror's base); /m/go 302s to /m/landed?x=1
+  http://HOST/PATH       (an absolute request target: we are its proxy) 200 "proxied URL", X-Proxied: yes
+
+Generated sites, for crawls. /v/NAME/... is the virtual site NAME, meant as
+a mirror's base (--mirror http://NAME=http://127.0.0.1:PORT/v/NAME): its
+pages link to http://NAME/... (and variants of it). The same families are
+served at the top level (namespace "_"), linking to the Host header's origin.
+Each request in a namespace is counted per path (query dropped) and for the
+namespace's peak of simultaneous requests.
+  /v/NAME/robots.txt     the namespace's robots text (404 unless configured)
+  .../site/N/            N < pages: a page linking to 2N+1, 2N+2 and three
+                         others in many spellings (relative, root-relative,
+                         absolute, protocol-relative, upper-case host,
+                         tracking parameters, fragments), to itself, and to
+                         an offsite copy on 127.0.0.2 (nothing listens there)
+  .../chain/N/           N < chain: links to N+1, back to 0, and /private/N/
+  .../private/N/         a page without links
+  .../moved/N/           301 to /chain/N/ (root-relative: through a mirror
+                         with a path, it would leave the namespace)
+  .../hold/N/            answers after hold_ms; links to 2N+1, 2N+2
+  /config/NAME           (POST, JSON) sets pages (3000), chain (20),
+                         sleep_ms (5: every generated page takes that long),
+                         hold_ms (1000), robots (null), robots_ms (0: how
+                         long robots.txt takes); resets the counts
+  /stats/NAME            JSON {"hits": {PATH: N}, "peak": N, "requests": N}
 """
 import email.utils
 import json
@@ -100,6 +128,8 @@ BROTLI = brotli_stored(TEXT)
 ZSTD = zstd_raw(TEXT)
 
 lock = threading.Lock()
+spaces = {}  # generated-site namespace -> its Space
+gates = {}  # /gate/KEY -> threading.Event
 seen = set()  # keys of /flaky, /limited, /limited-date already answered once
 active = {}
 peak = {}
@@ -113,8 +143,74 @@ def first_time(key):
         return True
 
 
+class Space:
+    """A generated site's settings and what it has served."""
+
+    def __init__(self, config=None):
+        config = config or {}
+        self.pages = int(config.get("pages", 3000))
+        self.chain = int(config.get("chain", 20))
+        self.sleep = float(config.get("sleep_ms", 5)) / 1000
+        self.hold = float(config.get("hold_ms", 1000)) / 1000
+        self.robots = config.get("robots")
+        self.robots_wait = float(config.get("robots_ms", 0)) / 1000
+        self.hits = {}
+        self.active = self.peak = self.requests = 0
+
+
+def space(name):
+    with lock:
+        return spaces.setdefault(name, Space())
+
+
+def page(title, hrefs):
+    links = "".join('<li><a href="%s">%s</a></li>\n' % (h, i) for i, h in enumerate(hrefs))
+    return ("<!doctype html><title>%s</title><h1>%s</h1><ul>\n%s</ul>\n" % (title, title, links)).encode()
+
+
+def generated(sp, origin, port, path):
+    """A generated site's page: (status, body, content type[, headers])."""
+    parts = path.strip("/").split("/")
+    if path == "/robots.txt":
+        return (200, sp.robots.encode(), "text/plain") if sp.robots is not None else (404, b"no robots", "text/plain")
+    if len(parts) != 2 or not parts[1].isdigit() or not path.endswith("/"):
+        return 404, b"not found", "text/plain"
+    family, n = parts[0], int(parts[1])
+    host = origin.split("://", 1)[1]
+    if family == "site" and n < sp.pages:
+        s = sp.pages
+        hrefs = []
+        if 2 * n + 1 < s:
+            hrefs.append("../%d/" % (2 * n + 1))
+        if 2 * n + 2 < s:
+            hrefs.append("/site/%d/" % (2 * n + 2))
+        hrefs += [
+            "%s/site/%d/?utm_source=x&utm_medium=email" % (origin, (7 * n + 3) % s),
+            "%s/site/%d/#part-2" % (origin.upper(), (13 * n + 5) % s),
+            "//%s/site/%d/" % (host, (n + 1) % s),
+            "#top", "./?utm_campaign=self", "/site/%d/" % n, "/site/%d/" % ((n - 1) // 2 if n else 0),
+            "http://127.0.0.2:%d/site/%d/" % (port, n), "mailto:site@example.test",
+        ]
+        return 200, page("site %d" % n, hrefs), "text/html; charset=utf-8"
+    if family == "chain" and n < sp.chain:
+        hrefs = (["../%d/" % (n + 1)] if n + 1 < sp.chain else []) + ["/chain/0/", "/private/%d/" % n]
+        return 200, page("chain %d" % n, hrefs), "text/html; charset=utf-8"
+    if family == "moved":
+        return 301, b"", "text/plain", [("Location", "/chain/%d/" % n)]
+    if family == "private":
+        return 200, page("private %d" % n, []), "text/html; charset=utf-8"
+    if family == "hold":
+        time.sleep(sp.hold)
+        return 200, page("hold %d" % n, ["../%d/" % (2 * n + 1), "../%d/" % (2 * n + 2)]), "text/html; charset=utf-8"
+    return 404, b"not found", "text/plain"
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle on, the body
+    # would wait for the client's delayed ACK (40 ms) on a kept-alive
+    # connection, and crawls would crawl.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):
         pass
@@ -129,15 +225,47 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def serve_generated(self, name, origin, path):
+        sp = space(name)
+        with lock:
+            sp.hits[path] = sp.hits.get(path, 0) + 1
+            sp.requests += 1
+            sp.active += 1
+            sp.peak = max(sp.peak, sp.active)
+        try:
+            time.sleep(sp.robots_wait if path == "/robots.txt" else sp.sleep)
+            reply = generated(sp, origin, self.server.server_address[1], path)
+        finally:
+            with lock:
+                sp.active -= 1
+        self.reply(*reply)
+
     def handle_one(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if not self.path.startswith("/"):
+            self.reply(200, b"proxied " + self.path.encode(), headers=[("X-Proxied", "yes")])
+            return
         url = urlsplit(self.path)
         path, query = url.path, dict(parse_qsl(url.query))
         parts = path.strip("/").split("/")
         head = parts[0]
 
-        if path == "/hello":
+        if head == "v" and len(parts) >= 2 and parts[1]:
+            rest = path[len("/v/" + parts[1]):] or "/"
+            self.serve_generated(parts[1], "http://" + parts[1], rest)
+        elif head in ("site", "chain", "private", "hold", "moved"):
+            self.serve_generated("_", "http://" + (self.headers.get("Host") or ""), path)
+        elif head == "config" and len(parts) == 2:
+            with lock:
+                spaces[parts[1]] = Space(json.loads(body or b"{}"))
+            self.reply(200, b"configured")
+        elif head == "stats" and len(parts) == 2:
+            sp = space(parts[1])
+            with lock:
+                doc = {"hits": dict(sp.hits), "peak": sp.peak, "requests": sp.requests}
+            self.reply(200, json.dumps(doc, sort_keys=True).encode(), "application/json")
+        elif path == "/hello":
             self.reply(200, HELLO, "text/html; charset=utf-8")
         elif path == "/final":
             self.reply(200, b"final", headers=[("X-Final", "yes")])
@@ -209,11 +337,13 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, "<p>€ “quoted”</p>".encode("cp1252"), "text/html; charset=windows-1252")
         elif path == "/charset/sjis":
             self.reply(200, "<p>日本語</p>".encode("shift_jis"), 'text/html; charset="Shift_JIS"')
+        elif path == "/charset/mislabeled":
+            self.reply(200, "<p>café</p>".encode("utf-8"), "text/html; charset=ISO-8859-1")
         elif path == "/headers":
             self.reply(200, b"multi", "Text/Plain; Charset=UTF-8", [("X-Multi", "one"), ("X-Other", "x"), ("X-Multi", "two")])
         elif path == "/echo":
             doc = {"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
-                   "body": body.decode("latin-1")}
+                   "header_list": list(self.headers.items()), "body": body.decode("latin-1")}
             self.reply(200, json.dumps(doc, sort_keys=True, separators=(",", ":")).encode(), "application/json")
         elif head == "count" and len(parts) >= 2:
             key = parts[1]
@@ -224,6 +354,14 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 active[key] -= 1
             self.reply(200, b"counted")
+        elif head == "gate" and len(parts) == 3 and parts[2] in ("wait", "open"):
+            with lock:
+                gate = gates.setdefault(parts[1], threading.Event())
+            if parts[2] == "open":
+                gate.set()
+                self.reply(200, b"open")
+            else:
+                self.reply(200, b"opened" if gate.wait(30) else b"timed out")
         elif head == "peak" and len(parts) == 2:
             with lock:
                 n = peak.get(parts[1], 0)

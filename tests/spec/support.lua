@@ -1,5 +1,6 @@
--- Shared helpers for the busted specs: running the glean command and
--- reading fixtures.
+-- Shared helpers for the busted specs: running the glean command (to the
+-- end, or in the background to signal it), reading fixtures, and the test
+-- HTTP server (tests/server/testserver.py) on 127.0.0.1.
 local support = {}
 
 support.glean_bin = assert(os.getenv("GLEAN_BIN"), "GLEAN_BIN is not set (run the specs through ctest)")
@@ -42,6 +43,118 @@ function support.tempfile(text, suffix)
   f:write(text)
   f:close()
   return path
+end
+
+-- Runs a shell command; returns its stdout.
+local function capture(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+function support.sleep(seconds)
+  os.execute("sleep " .. seconds)
+end
+
+-- Starts tests/server/testserver.py (from the repository root, where ctest
+-- runs the specs). Returns a server with .port, .base ("http://127.0.0.1:PORT"),
+-- :url(path), :get(path) and :post(path, body) (the body of the reply, read
+-- with Python's urllib so that the checks do not go through glean), :json(path)
+-- and :stop(). Stop it in teardown: it lives as long as this process.
+function support.server()
+  -- exec: the shell becomes the server, so $$ is the server's pid.
+  local pipe = assert(io.popen("echo $$; exec python3 tests/server/testserver.py"))
+  local pid = assert(tonumber(pipe:read("l")), "no pid from the server's shell")
+  local port = assert(tonumber(pipe:read("l")), "the test server did not print its port")
+  local server = {port = port, pid = pid, base = "http://127.0.0.1:" .. port}
+  function server:url(path) return self.base .. path end
+  function server:post(path, body)
+    local file = support.tempfile(body or "")
+    local out = capture(("python3 -c %s %s %s"):format(quote(
+      "import sys, urllib.request\n" ..
+      "data = open(sys.argv[2], 'rb').read() if len(sys.argv) > 2 else None\n" ..
+      "sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1], data, timeout=60).read())"),
+      quote(self:url(path)), body and quote(file) or ""))
+    os.remove(file)
+    return out
+  end
+  function server:get(path) return self:post(path, nil) end
+  function server:json(path)
+    return require("glean").json.decode(self:get(path))
+  end
+  function server:stop()
+    os.execute("kill " .. self.pid)
+    pipe:close()
+  end
+  return server
+end
+
+-- Starts glean with the given arguments in the background, stdout and
+-- stderr to files. The returned process has .pid (glean's), :signal(name),
+-- :output() (stdout so far), :done() and :wait() -> exit code, stdout, stderr
+-- (waiting at most `patience` seconds, a guard against hangs only: a test
+-- that gets nil has failed).
+function support.spawn(args)
+  local out, err, rc, pidfile = os.tmpname(), os.tmpname(), os.tmpname(), os.tmpname()
+  os.remove(rc)
+  local cmd = quote(support.glean_bin)
+  for _, a in ipairs(args) do cmd = cmd .. " " .. quote(a) end
+  -- The wrapper shell records glean's exit code once it ends.
+  local script = ("%s </dev/null >%s 2>%s & echo $! >%s; wait $!; echo $? >%s.tmp; mv %s.tmp %s"):format(
+    cmd, out, err, pidfile, rc, rc, rc)
+  os.execute("sh -c " .. quote(script) .. " >/dev/null 2>&1 &")
+  local pid
+  for _ = 1, 600 do
+    local f = io.open(pidfile, "r")
+    pid = f and tonumber(f:read("l"))
+    if f then f:close() end
+    if pid then break end
+    support.sleep(0.05)
+  end
+  os.remove(pidfile)
+  local proc = {pid = assert(pid, "glean did not start")}
+  function proc:signal(name) os.execute(("kill -%s %d"):format(name, self.pid)) end
+  function proc:output() return slurp(out) end
+  function proc:done()
+    local f = io.open(rc, "r")
+    if f then f:close() end
+    return f ~= nil
+  end
+  function proc:wait(patience)
+    for _ = 1, (patience or 120) * 20 do
+      if self:done() then break end
+      support.sleep(0.05)
+    end
+    if not self:done() then
+      self:signal("KILL")
+      return nil, slurp(out), slurp(err)
+    end
+    local code = tonumber(slurp(rc):match("%d+"))
+    local o, e = slurp(out), slurp(err)
+    os.remove(out); os.remove(err); os.remove(rc)
+    return code, o, e
+  end
+  return proc
+end
+
+-- Waits until fn() is true, checking every 50 ms for at most `patience`
+-- seconds (a guard against hangs only). Returns whether it became true.
+function support.wait_for(fn, patience)
+  for _ = 1, (patience or 60) * 20 do
+    if fn() then return true end
+    support.sleep(0.05)
+  end
+  return fn() and true or false
+end
+
+-- Decodes JSON lines; fails on a line that is not whole JSON.
+function support.records(text)
+  local json = require("glean").json
+  local out = {}
+  for line in text:gmatch("([^\n]*)\n") do out[#out + 1] = json.decode(line) end
+  assert(text == "" or text:sub(-1) == "\n", "the last line is cut")
+  return out
 end
 
 return support

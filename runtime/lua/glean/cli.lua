@@ -39,11 +39,49 @@ local function usage_error(msg)
   return 2
 end
 
-local NUMBER_OPTIONS = {
-  ["--depth"] = "depth", ["--concurrency"] = "concurrency", ["--per-host"] = "per_host",
-  ["--delay"] = "delay", ["--timeout"] = "timeout", ["--retries"] = "retries",
-  ["--max-queued"] = "max_queued", ["--progress"] = "progress",
+-- glean run's options by name (without the dashes): the kind of value each
+-- takes and the crawl option it sets.
+local OPTIONS = {
+  depth = {"number", "depth"}, concurrency = {"number", "concurrency"}, ["per-host"] = {"number", "per_host"},
+  delay = {"number", "delay"}, timeout = {"number", "timeout"}, retries = {"number", "retries"},
+  ["max-queued"] = {"number", "max_queued"}, progress = {"number", "progress"},
+  ["ignore-robots"] = {"flag", "robots"}, ["no-cookies"] = {"flag", "cookies"},
+  ["user-agent"] = {"string", "user_agent"}, stats = {"string", "stats_file"},
+  mirror = {"mirror", "mirrors"}, ["log-level"] = {"level"},
 }
+
+-- Applies glean run's option NAME with VALUE to a crawl options table: the
+-- one reading of these options, for the command line and the embedding API
+-- (glean_set_option). A flag takes nil or "true" (the API may say "false"
+-- to undo it); mirror adds to a list; log-level sets the runtime's logger.
+-- Returns true, or nil and a message.
+function cli.set_option(options, name, value)
+  local spec, flag = OPTIONS[name], "--" .. name
+  if not spec then return nil, ("unknown option '%s'"):format(flag) end
+  local kind, key = spec[1], spec[2]
+  if kind == "flag" then
+    if value ~= nil and value ~= "true" and value ~= "false" then
+      return nil, ("%s takes no value (or true / false), got '%s'"):format(flag, value)
+    end
+    options[key] = value == "false"
+    return true
+  end
+  if value == nil then return nil, ("option %s needs a value"):format(flag) end
+  if kind == "number" then
+    local n = tonumber(value)
+    if not n or n < 0 then return nil, ("%s needs a number, got '%s'"):format(flag, value) end
+    options[key] = n
+  elseif kind == "string" then
+    options[key] = value
+  elseif kind == "mirror" then
+    if not value:find("^.+=.+$") then return nil, ("--mirror needs ORIGIN=LOCATION, got '%s'"):format(value) end
+    options[key] = options[key] or {}
+    table.insert(options[key], value)
+  elseif not pcall(glean.log.set_level, value) then
+    return nil, ("unknown log level '%s' (debug, info, warn, error, off)"):format(value)
+  end
+  return true
+end
 
 -- Resolves an adapter argument: a path, or a name in sites/.
 local function adapter_path(name)
@@ -57,27 +95,37 @@ local function adapter_path(name)
   return nil
 end
 
--- Loads an adapter file in its own environment (globals it sets stay its
--- own), with its folder on the module path for its helpers.
-function cli.load_adapter(path)
+-- Runs an adapter's chunk (make_chunk(env) loads it) in its own environment
+-- (globals it sets stay its own), with dir, if any, on the module path for
+-- its helpers. name stands for the adapter in messages.
+local function load_adapter(make_chunk, name, dir)
   local env = setmetatable({}, {__index = _G})
-  local chunk, err = loadfile(path, "t", env)
+  local chunk, err = make_chunk(env)
   if not chunk then return nil, err end
-  local dir = path:match("^(.*)/[^/]*$") or "."
   local saved = package.path
-  package.path = dir .. "/?.lua;" .. saved
+  if dir then package.path = dir .. "/?.lua;" .. saved end
   local ok, adapter = xpcall(chunk, debug.traceback)
   package.path = saved
   if not ok then return nil, adapter end
   if type(adapter) ~= "table" then
-    return nil, ("%s: an adapter must return a table, got %s"):format(path, type(adapter))
+    return nil, ("%s: an adapter must return a table, got %s"):format(name, type(adapter))
   end
-  adapter._source = path
+  adapter._source = name
   return adapter
 end
 
+-- Loads an adapter file; returns the adapter, or nil and a message.
+function cli.load_adapter(path)
+  return load_adapter(function(env) return loadfile(path, "t", env) end, path, path:match("^(.*)/[^/]*$") or ".")
+end
+
+-- Loads an adapter from its source text (the embedding API's).
+function cli.load_adapter_source(source, name)
+  return load_adapter(function(env) return load(source, "=" .. name, "t", env) end, name, nil)
+end
+
 function cli.run(args)
-  local options = {urls = {}, mirrors = {}}
+  local options = {urls = {}}
   local adapter_arg
   local i = 1
   while i <= #args do
@@ -95,29 +143,11 @@ function cli.run(args)
     if a == "--help" or a == "-h" then
       io.stdout:write(RUN_USAGE)
       return 0
-    elseif NUMBER_OPTIONS[a] then
-      local v = value()
-      local n = tonumber(v)
-      if not n or n < 0 then return usage_error(("%s needs a number, got '%s'"):format(a, v)) end
-      options[NUMBER_OPTIONS[a]] = n
-    elseif a == "--mirror" then
-      local spec = value()
-      if not spec:find("^.+=.+$") then return usage_error(("--mirror needs ORIGIN=LOCATION, got '%s'"):format(spec)) end
-      options.mirrors[#options.mirrors + 1] = spec
-    elseif a == "--ignore-robots" then
-      options.robots = false
-    elseif a == "--no-cookies" then
-      options.cookies = false
-    elseif a == "--user-agent" then
-      options.user_agent = value()
-    elseif a == "--stats" then
-      options.stats_file = value()
-    elseif a == "--log-level" then
-      local level = value()
-      local ok = pcall(glean.log.set_level, level)
-      if not ok then return usage_error(("unknown log level '%s' (debug, info, warn, error, off)"):format(level)) end
     elseif a:sub(1, 2) == "--" then
-      return usage_error(("unknown option '%s'"):format(a))
+      local spec = OPTIONS[a:sub(3)]
+      if not spec then return usage_error(("unknown option '%s'"):format(a)) end
+      local ok, err = cli.set_option(options, a:sub(3), spec[1] ~= "flag" and value() or nil)
+      if not ok then return usage_error(err) end
     elseif not adapter_arg then
       adapter_arg = a
     else
@@ -138,7 +168,6 @@ function cli.run(args)
     io.stderr:write("glean: ", err, "\n")
     return 2
   end
-  if #options.mirrors == 0 then options.mirrors = nil end
   local ok, stats = pcall(glean.crawl, adapter, options)
   if not ok then
     io.stderr:write("glean: ", tostring(stats), "\n")

@@ -38,7 +38,12 @@ local OPTION_TYPES = {
   robots = "boolean", cookies = "boolean", user_agent = "string", progress = "number",
   grace = "number", mirrors = "table", tracking = "table", stats_file = "string",
   urls = "table", allow_subdomains = "boolean",
+  on_error = "function",  -- on_error(url, message) for each page that failed (the embedding API's)
 }
+
+-- Options that count things: a fraction would be refused further down,
+-- in a message that names no option.
+local WHOLE = {depth = true, concurrency = true, per_host = true, retries = true, max_queued = true}
 
 local function check_options(t, where)
   for k, v in pairs(t) do
@@ -46,6 +51,9 @@ local function check_options(t, where)
     if not want then error(("%s: unknown option '%s'"):format(where, tostring(k)), 0) end
     if type(v) ~= want then
       error(("%s: option '%s' must be a %s, got %s"):format(where, k, want, type(v)), 0)
+    end
+    if WHOLE[k] and v ~= math.floor(v) then
+      error(("%s: option '%s' must be a whole number, got %s"):format(where, k, v), 0)
     end
   end
 end
@@ -120,6 +128,19 @@ local function now()
   return glean.clock()
 end
 
+-- Emits what a parse handler returned: a record, a list of records, or nil.
+local function emit_result(result, emit)
+  if type(result) == "table" then
+    if result[1] ~= nil and type(result[1]) == "table" then
+      for _, record in ipairs(result) do emit(record) end
+    elseif next(result) ~= nil then
+      emit(result)
+    end
+  elseif result ~= nil then
+    error(("parse returned a %s; return a record table, a list of records, or nil"):format(type(result)), 0)
+  end
+end
+
 -- Runs a crawl. Returns its stats table (see README); stats.failed counts
 -- pages whose fetch or handler failed.
 function crawl.run(adapter, options)
@@ -133,11 +154,13 @@ function crawl.run(adapter, options)
   for k, v in pairs(options) do settings[k] = v end
   local log = glean.log
 
-  local engine = glean.engine({
+  local made, engine = pcall(glean.engine, {
     concurrency = settings.concurrency, per_host = settings.per_host, delay = settings.delay,
     timeout = settings.timeout, retries = settings.retries, max_body = settings.max_body,
     cookies = settings.cookies, user_agent = settings.user_agent, mirrors = settings.mirrors,
   })
+  -- A bad mirror is the caller's mistake: say so without glean's own line.
+  if not made then error((tostring(engine):gsub("^%[glean%][^:]*:%d+: ", "")), 0) end
   local previous_engine = glean.use_engine(engine)
   -- Whichever way the crawl ends (an error too), glean.fetch gets its
   -- engine back and this one's connections and threads go.
@@ -168,6 +191,9 @@ function crawl.run(adapter, options)
   }
   local t0 = now()
   local in_flight = 0
+  -- Handlers not yet finished: this crawl's own count, so that handlers
+  -- another crawl left waiting (it failed) cannot keep this one going.
+  local handlers = 0
   local full_warned = false
   local agent = settings.user_agent:match("^[%w_-]+") or "glean"
   local robots = {}        -- origin -> Robots, or a list of pages waiting for it
@@ -212,19 +238,12 @@ function crawl.run(adapter, options)
     stats.records = stats.records + 1
   end
 
+  local function failed(url, message)
+    if settings.on_error then settings.on_error(url, message) end
+  end
+
   local function run_page(page, rule)
-    if rule.parse then
-      local result = rule.parse(page)
-      if type(result) == "table" then
-        if result[1] ~= nil and type(result[1]) == "table" then
-          for _, record in ipairs(result) do emit(record) end
-        elseif next(result) ~= nil then
-          emit(result)
-        end
-      elseif result ~= nil then
-        error(("parse returned a %s; return a record table, a list of records, or nil"):format(type(result)), 0)
-      end
-    end
+    if rule.parse then emit_result(rule.parse(page), emit) end
     local f = rule.follow
     if type(f) == "function" then
       for _, link in ipairs(f(page) or {}) do page:follow(link) end
@@ -236,29 +255,44 @@ function crawl.run(adapter, options)
   local function on_response(resp, url, depth, rule)
     in_flight = in_flight - 1
     if resp.error then
-      stats.fetch_errors = stats.fetch_errors + 1
-      stats.failed = stats.failed + 1
-      log.warn(("fetch failed (%s): %s"):format(resp.error_kind, resp.error))
+      -- A fetch the crawl itself called off when told to stop is no failure of the page.
+      if resp.error_kind ~= "cancelled" then
+        stats.fetch_errors = stats.fetch_errors + 1
+        stats.failed = stats.failed + 1
+        log.warn(("fetch failed (%s): %s"):format(resp.error_kind, resp.error))
+        failed(url, resp.error)
+      end
+      resp:close()
+      return
+    end
+    -- A redirect to a page queued or handled under its own URL: handled
+    -- there, not twice.
+    if resp.url ~= url and frontier:mark_seen(resp.url) == "seen" then
+      log.debug(("%s redirects to %s, already seen: skipped"):format(url, resp.url))
       resp:close()
       return
     end
     stats.pages = stats.pages + 1
     stats.bytes = stats.bytes + #resp.body
     log.debug(("fetched %d %s"):format(resp.status, url))
-    if resp.url ~= url then frontier:mark_seen(resp.url) end
     if resp.status >= 400 then
       stats.http_errors = stats.http_errors + 1
       log.warn(("HTTP %d: %s"):format(resp.status, url))
+      failed(url, ("HTTP %d"):format(resp.status))
       resp:close()
       return
     end
-    local page = page_mt.new(resp, url, depth, function(link) follow(link, depth + 1, url) end)
+    -- The page is where the request ended up, after any redirect.
+    local page = page_mt.new(resp, resp.url, depth, function(link) follow(link, depth + 1, url) end)
+    handlers = handlers + 1
     sched.spawn(run_page, function(ok, err)
+      handlers = handlers - 1
       page:close()
       if not ok then
         stats.handler_errors = stats.handler_errors + 1
         stats.failed = stats.failed + 1
         log.error(("handler failed for %s: %s"):format(url, tostring(err)))
+        failed(url, tostring(err))
       end
     end, page, rule)
   end
@@ -325,7 +359,7 @@ function crawl.run(adapter, options)
   end
 
   -- Progress: a live line on a terminal, periodic plain lines otherwise.
-  local tty = glean.isatty("stderr")
+  local tty = glean.log.to_terminal()
   local every = settings.progress or (tty and 1 or 10)
   local last_report = now()
   local function progress(final)
@@ -343,7 +377,8 @@ function crawl.run(adapter, options)
   while true do
     local interrupts = glean.interrupts and glean.interrupts() or 0
     if interrupts >= 2 then
-      log.warn("interrupted again: stopping now")
+      log.warn(interrupted_at and "interrupted again: stopping now" or "stopping now")
+      interrupted_at = interrupted_at or now()
       engine:cancel()
       break
     elseif interrupts == 1 and not interrupted_at then
@@ -365,7 +400,7 @@ function crawl.run(adapter, options)
       last_report = now()
       progress(false)
     end
-    if pending == 0 and sched.running() == 0 and (interrupted_at or frontier:queued() == 0) then break end
+    if pending == 0 and handlers == 0 and (interrupted_at or frontier:queued() == 0) then break end
   end
   engine:cancel()
   while sched.step(engine, 0) > 0 do end
@@ -386,6 +421,7 @@ function crawl.run(adapter, options)
 end
 
 crawl.rule_for = rule_for
+crawl.emit_result = emit_result
 crawl.check_adapter = check_adapter
 
 return crawl

@@ -11,6 +11,16 @@ function page.new(response, url, depth, follow_fn)
   return setmetatable({response = response, url = url, depth = depth, status = response.status, _follow = follow_fn}, page)
 end
 
+-- A page for a document the host already has (the embedding API's
+-- glean_extract): doc, parsed, stands in for the fetched response; links
+-- followed go nowhere.
+function page.of_document(doc, url, content_type)
+  local response = {url = url, status = 200, content_type = content_type}
+  function response.html() return doc end
+  function response.close() doc:close() end
+  return page.new(response, url, 0, function() end)
+end
+
 -- The parsed document (parsed on a worker thread when the crawl fetched it).
 function page:doc()
   if not self._doc then self._doc = self.response:html() end

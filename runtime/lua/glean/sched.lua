@@ -8,7 +8,6 @@ local sched = {}
 
 local owned = setmetatable({}, {__mode = "k"})  -- coroutine -> exit callback
 local waiting = setmetatable({}, {__mode = "k"}) -- engine -> {[id] = waiter}
-local running = 0                                -- owned coroutines not yet finished
 
 local function waiters_of(engine)
   local w = waiting[engine]
@@ -19,9 +18,20 @@ local function waiters_of(engine)
   return w
 end
 
+local awaiting = setmetatable({}, {__mode = "k"}) -- coroutines blocked in await
+
 local function finish(co, ok, ...)
-  if coroutine.status(co) == "dead" then
-    running = running - 1
+  local status = coroutine.status(co)
+  if status == "suspended" and not awaiting[co] then
+    -- It yielded by itself: nothing would ever resume it, so end it now
+    -- rather than leave the loop waiting for it.
+    coroutine.close(co)
+    local on_exit = owned[co]
+    owned[co] = nil
+    if on_exit then on_exit(false, "coroutine.yield outside glean.fetch: nothing would resume it") end
+    return
+  end
+  if status == "dead" then
     local on_exit = owned[co]
     owned[co] = nil
     if on_exit then on_exit(ok, ...) end
@@ -46,13 +56,8 @@ function sched.spawn(fn, on_exit, ...)
       if ok then on_exit(pcall_ok, ...) else on_exit(false, pcall_ok) end
     end
   end
-  running = running + 1
   resume(co, ...)
   return co
-end
-
-function sched.running()
-  return running
 end
 
 -- Calls fn(response) when the engine delivers request id (instead of a
@@ -101,7 +106,10 @@ function sched.await(engine, ids)
     w[id] = waiter
   end
   if not main and owned[co] then
-    return coroutine.yield()
+    awaiting[co] = true
+    local results = coroutine.yield()
+    awaiting[co] = nil
+    return results
   end
   -- Not in a scheduler's coroutine: drive the loop here until done.
   waiter.co = nil

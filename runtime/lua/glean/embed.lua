@@ -1,0 +1,64 @@
+-- glean.embed — the Lua half of the embedding API (runtime/api/glean_api.c):
+-- a runtime's adapter and crawl options, documents the host already has
+-- run through the adapter's page rules, and crawls. Each glean_runtime has
+-- its own Lua state, so what this module keeps is that runtime's.
+local glean = require "glean"
+local cli = require "glean.cli"
+local crawl = require "glean.crawl"
+local page_mt = require "glean.page"
+
+local embed = {}
+
+local adapter      -- the loaded adapter
+local options = {} -- crawl options, set by the command line's names
+
+-- The host owns stdout: an adapter's print goes to the log.
+print = function(...) glean.log.info(...) end
+
+-- Returns true, or nil and a message.
+function embed.set_option(name, value)
+  return cli.set_option(options, name, value)
+end
+
+local function use(loaded, err)
+  if not loaded then return nil, err end
+  local ok, bad = pcall(crawl.check_adapter, loaded, loaded._source)
+  if not ok then return nil, bad end
+  adapter = loaded
+  return true
+end
+
+function embed.load_file(path)
+  return use(cli.load_adapter(path))
+end
+
+function embed.load_source(source, name)
+  return use(cli.load_adapter_source(source, name))
+end
+
+-- Runs the adapter's rule for url on the document; its records go to
+-- glean.emit. Returns false when no rule takes the URL, else true; a
+-- document that does not parse or a handler error raises (the latter with
+-- a traceback).
+function embed.extract(url, body, content_type, charset)
+  local rule = crawl.rule_for(adapter, url)
+  if not rule then return false end
+  if not rule.parse then return true end
+  local page = page_mt.of_document(glean.html(body, {url = url, charset = charset}), url, content_type)
+  local ok, err = xpcall(function() crawl.emit_result(rule.parse(page), glean.emit) end, debug.traceback)
+  page:close()
+  if not ok then error(err, 0) end
+  return true
+end
+
+-- Crawls from urls (empty: the adapter's start_urls) with the options set;
+-- on_error(url, message) hears of each page that failed. Returns the stats
+-- as JSON, whether the crawl was stopped, and whether some page failed.
+function embed.crawl(urls, on_error)
+  local run = {urls = urls, on_error = on_error}
+  for k, v in pairs(options) do run[k] = v end
+  local stats = glean.crawl(adapter, run)
+  return glean.json.encode(stats), stats.interrupted, stats.failed > 0
+end
+
+return embed

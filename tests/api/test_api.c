@@ -1,0 +1,516 @@
+/* test_api.c — the embedding API (glean.h) as a host uses it: adapters from
+ * files and strings, extraction of the Coins2Day articles against
+ * EXPECTED.jsonl, charsets, handler errors, refused records, options, the
+ * log, re-entrant calls, crawls (records, failures, stats) and cancelling
+ * one from another thread. Runs from the source root. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fixtures.h"
+#include "glean.h"
+
+#define ADAPTER "sites/coins2day.lua"
+#define MIRROR ORIGIN "=" SITE
+
+typedef struct failure {
+  char url[512];
+  char message[4096];
+  int count;
+} failure;
+
+static void note_error(void *ud, const char *url, const char *message) {
+  failure *f = ud;
+  snprintf(f->url, sizeof f->url, "%s", url);
+  snprintf(f->message, sizeof f->message, "%s", message);
+  f->count++;
+}
+
+/* Callbacks whose ud is a struct holding both. */
+typedef struct sinks {
+  collected records;
+  failure errors;
+} sinks;
+
+static int sinks_record(void *ud, const char *json, size_t len) { return collect_record(&((sinks *)ud)->records, json, len); }
+static void sinks_error(void *ud, const char *url, const char *message) { note_error(&((sinks *)ud)->errors, url, message); }
+
+static glean_callbacks sinks_callbacks(sinks *s) {
+  memset(s, 0, sizeof *s);
+  return (glean_callbacks){.record = sinks_record, .error = sinks_error, .ud = s};
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static glean_runtime *with_adapter(const char *source) {
+  glean_runtime *rt = glean_new();
+  CHECK(rt != NULL);
+  glean_status st = glean_load_adapter_string(rt, source, strlen(source), "test-adapter");
+  CHECK(st == GLEAN_OK);
+  if (st != GLEAN_OK) fprintf(stderr, "%s\n", glean_errmsg(rt));
+  return rt;
+}
+
+static void test_version(void) {
+  CHECK_STR(glean_version(), GLEAN_VERSION);
+  glean_runtime *rt = glean_new();
+  CHECK_STR(glean_errmsg(rt), "");
+  glean_destroy(rt);
+  glean_destroy(NULL);
+}
+
+static void test_adapters(void) {
+  glean_runtime *rt = glean_new();
+  CHECK(glean_extract(rt, ORIGIN "/", "", 0, NULL, NULL) == GLEAN_ENOADAPTER);
+  CHECK(glean_crawl(rt, NULL, 0, NULL) == GLEAN_ENOADAPTER);
+
+  CHECK(glean_load_adapter(rt, "no/such/adapter.lua") == GLEAN_EADAPTER);
+  CHECK(strstr(glean_errmsg(rt), "no/such/adapter.lua") != NULL);
+
+  const char *syntax = "return {";
+  CHECK(glean_load_adapter_string(rt, syntax, strlen(syntax), "broken.lua") == GLEAN_EADAPTER);
+  CHECK(strstr(glean_errmsg(rt), "broken.lua") != NULL);
+  const char *raises = "error('no network here')";
+  CHECK(glean_load_adapter_string(rt, raises, strlen(raises), "raises.lua") == GLEAN_EADAPTER);
+  CHECK(strstr(glean_errmsg(rt), "no network here") != NULL);
+  const char *number = "return 42";
+  CHECK(glean_load_adapter_string(rt, number, strlen(number), "number.lua") == GLEAN_EADAPTER);
+  CHECK(strstr(glean_errmsg(rt), "must return a table") != NULL);
+  const char *no_pages = "return {name = 'x'}";
+  CHECK(glean_load_adapter_string(rt, no_pages, strlen(no_pages), "empty.lua") == GLEAN_EADAPTER);
+  CHECK(strstr(glean_errmsg(rt), "'pages'") != NULL);
+  CHECK(glean_load_adapter_string(rt, NULL, 0, "x") == GLEAN_EINVAL);
+
+  /* A good adapter, then a bad one: the good one stays. */
+  CHECK(glean_load_adapter(rt, ADAPTER) == GLEAN_OK);
+  CHECK(glean_load_adapter_string(rt, number, strlen(number), "number.lua") == GLEAN_EADAPTER);
+  const char *home = "<html><body><a href='/section/tech/'>Tech</a></body></html>";
+  CHECK(glean_extract(rt, ORIGIN "/", home, strlen(home), "text/html", NULL) == GLEAN_OK);
+  glean_destroy(rt);
+}
+
+/* Every article page as the host has it: the records equal EXPECTED.jsonl. */
+static void test_extract_articles(void) {
+  fixture_page pages[ARTICLES];
+  fixture_articles(pages);
+  glean_runtime *rt = glean_new();
+  CHECK(glean_load_adapter(rt, ADAPTER) == GLEAN_OK);
+  for (int i = 0; i < ARTICLES; i++) {
+    sinks s;
+    glean_callbacks cb = sinks_callbacks(&s);
+    glean_status st = glean_extract(rt, pages[i].url, pages[i].bytes, pages[i].len, "text/html", &cb);
+    CHECK(st == GLEAN_OK);
+    CHECK(s.records.count == 1);
+    CHECK(s.errors.count == 0);
+    cJSON *got = cJSON_Parse(s.records.text ? s.records.text : "");
+    CHECK(got && cJSON_Compare(got, pages[i].expected, true));
+    if (!got || !cJSON_Compare(got, pages[i].expected, true))
+      fprintf(stderr, "record differs for %s:\n%s\n", pages[i].url, s.records.text ? s.records.text : "(none)");
+    cJSON_Delete(got);
+    collected_reset(&s.records);
+  }
+
+  /* A listing page has a rule without parse: no record, no error. A page
+   * no rule takes is refused as such. */
+  size_t len;
+  char *home = fixture_read(SITE "/index.html", &len);
+  CHECK(glean_extract(rt, ORIGIN "/", home, len, "text/html; charset=utf-8", NULL) == GLEAN_OK);
+  CHECK(glean_extract(rt, ORIGIN "/author/natasha-bach/", home, len, "text/html", NULL) == GLEAN_ENORULE);
+  CHECK(strstr(glean_errmsg(rt), "/author/natasha-bach/") != NULL);
+  free(home);
+
+  const char *stats = glean_stats(rt);
+  cJSON *j = cJSON_Parse(stats);
+  CHECK(j != NULL);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "documents")) == ARTICLES + 2);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "records")) == ARTICLES);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "errors")) == 0);
+  CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "crawl")));
+  cJSON_Delete(j);
+  glean_destroy(rt);
+  fixture_free(pages);
+}
+
+static const char *const TITLE_ADAPTER =
+    "local glean = require 'glean'\n"
+    "return {pages = {\n"
+    "  {path = '^/boom/', parse = function(page) error('boom: ' .. page:text('h1')) end},\n"
+    "  {path = '^/two/', parse = function(page) return {{n = 1}, {n = 2}} end},\n"
+    "  {path = '^/odd/', parse = function(page) return 'a string' end},\n"
+    "  {path = '^/talk/', parse = function(page)\n"
+    "     glean.log.warn('warned about', page.url); print('printed', 1)\n"
+    "     glean.log.debug('debug line'); return {t = page:text('p')} end},\n"
+    "  {path = '.', parse = function(page)\n"
+    "     return {t = page:text('p'), charset = page:doc().charset, url = page.url} end},\n"
+    "}}\n";
+
+static const char *record_text(const sinks *s) { return s->records.text ? s->records.text : ""; }
+
+static void test_charsets(void) {
+  glean_runtime *rt = with_adapter(TITLE_ADAPTER);
+  sinks s;
+  glean_callbacks cb = sinks_callbacks(&s);
+  /* Valid UTF-8 bytes, announced as windows-1252: the announcement wins. */
+  const char *doc = "<p>caf\xc3\xa9</p>";
+  CHECK(glean_extract(rt, "https://x.test/a", doc, strlen(doc), "text/html; charset=windows-1252", &cb) == GLEAN_OK);
+  CHECK(strstr(record_text(&s), "\"t\":\"caf\xc3\x83\xc2\xa9\"") != NULL);
+  CHECK(strstr(record_text(&s), "\"charset\":\"windows-1252\"") != NULL);
+  collected_reset(&s.records);
+  /* The same bytes with nothing announced: UTF-8. */
+  CHECK(glean_extract(rt, "https://x.test/a", doc, strlen(doc), "TEXT/HTML", &cb) == GLEAN_OK);
+  CHECK(strstr(record_text(&s), "\"t\":\"caf\xc3\xa9\"") != NULL);
+  collected_reset(&s.records);
+  CHECK(glean_extract(rt, "https://x.test/a", doc, strlen(doc), "text/html; Charset=\"UTF-8\"", &cb) == GLEAN_OK);
+  CHECK(strstr(record_text(&s), "\"charset\":\"UTF-8\"") != NULL);
+  collected_reset(&s.records);
+  /* An empty document. */
+  CHECK(glean_extract(rt, "https://x.test/a", NULL, 0, NULL, &cb) == GLEAN_OK);
+  CHECK(s.records.count == 1);
+  collected_reset(&s.records);
+  CHECK(glean_extract(rt, NULL, doc, 1, NULL, &cb) == GLEAN_EINVAL);
+  CHECK(glean_extract(rt, "https://x.test/a", NULL, 1, NULL, &cb) == GLEAN_EINVAL);
+  glean_destroy(rt);
+}
+
+static void test_page_errors(void) {
+  glean_runtime *rt = with_adapter(TITLE_ADAPTER);
+  sinks s;
+  glean_callbacks cb = sinks_callbacks(&s);
+  const char *doc = "<h1>Headline</h1><p>text</p>";
+
+  CHECK(glean_extract(rt, "https://x.test/boom/1", doc, strlen(doc), NULL, &cb) == GLEAN_EPAGE);
+  CHECK(s.errors.count == 1);
+  CHECK_STR(s.errors.url, "https://x.test/boom/1");
+  CHECK(strstr(s.errors.message, "boom: Headline") != NULL);
+  CHECK(strstr(s.errors.message, "traceback") != NULL);
+  CHECK(strstr(glean_errmsg(rt), "boom: Headline") != NULL);
+  CHECK(s.records.count == 0);
+
+  /* Still usable; a list of records is several records. */
+  CHECK(glean_extract(rt, "https://x.test/two/", doc, strlen(doc), NULL, &cb) == GLEAN_OK);
+  CHECK(s.records.count == 2);
+  CHECK_STR(record_text(&s), "{\"n\":1}\n{\"n\":2}\n");
+
+  CHECK(glean_extract(rt, "https://x.test/odd/", doc, strlen(doc), NULL, &cb) == GLEAN_EPAGE);
+  CHECK(strstr(s.errors.message, "parse returned a string") != NULL);
+
+  /* The host refuses the second record: the first stays taken. */
+  collected_reset(&s.records);
+  s.records.refuse_after = 1;
+  CHECK(glean_extract(rt, "https://x.test/two/", doc, strlen(doc), NULL, &cb) == GLEAN_EPAGE);
+  CHECK(s.records.count == 1);
+  CHECK(strstr(s.errors.message, "refused by the host") != NULL);
+  CHECK(s.errors.count == 3);
+
+  /* No error callback: the code and message still say it. */
+  CHECK(glean_extract(rt, "https://x.test/boom/2", doc, strlen(doc), NULL, NULL) == GLEAN_EPAGE);
+  CHECK(strstr(glean_errmsg(rt), "boom") != NULL);
+
+  cJSON *j = cJSON_Parse(glean_stats(rt));
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "errors")) == 4);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "records")) == 3);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "documents")) == 5);
+  cJSON_Delete(j);
+  collected_reset(&s.records);
+  glean_destroy(rt);
+}
+
+static void test_options(void) {
+  glean_runtime *rt = glean_new();
+  CHECK(glean_set_option(rt, "depth", "2") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "mirror", MIRROR) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "mirror", "https://b.test=" SITE) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "ignore-robots", NULL) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "ignore-robots", "false") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "no-cookies", "true") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "user-agent", "ingest/1.0") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "per-host", "4") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "log-level", "error") == GLEAN_OK);
+
+  CHECK(glean_set_option(rt, "frobnicate", "1") == GLEAN_EINVAL);
+  CHECK(strstr(glean_errmsg(rt), "unknown option '--frobnicate'") != NULL);
+  CHECK(glean_set_option(rt, "depth", "deep") == GLEAN_EINVAL);
+  CHECK(strstr(glean_errmsg(rt), "needs a number") != NULL);
+  CHECK(glean_set_option(rt, "depth", NULL) == GLEAN_EINVAL);
+  CHECK(glean_set_option(rt, "mirror", "nowhere") == GLEAN_EINVAL);
+  CHECK(glean_set_option(rt, "ignore-robots", "maybe") == GLEAN_EINVAL);
+  CHECK(glean_set_option(rt, "log-level", "loud") == GLEAN_EINVAL);
+  CHECK(glean_set_option(rt, NULL, "1") == GLEAN_EINVAL);
+  CHECK(glean_set_option(NULL, "depth", "1") == GLEAN_EINVAL);
+  glean_destroy(rt);
+}
+
+typedef struct log_lines {
+  char text[8192];
+  int warn, info, debug;
+} log_lines;
+
+static void note_log(void *ud, glean_log_level level, const char *message) {
+  log_lines *l = ud;
+  size_t n = strlen(l->text);
+  snprintf(l->text + n, sizeof l->text - n, "%d %s\n", (int)level, message);
+  if (level == GLEAN_LOG_WARN) l->warn++;
+  if (level == GLEAN_LOG_INFO) l->info++;
+  if (level == GLEAN_LOG_DEBUG) l->debug++;
+}
+
+/* Points fd at a fresh temporary file; returns the saved fd. */
+static int capture_begin(int fd) {
+  fflush(NULL);
+  int saved = dup(fd);
+  char path[] = "/tmp/glean-test-XXXXXX";
+  int tmp = mkstemp(path);
+  unlink(path);
+  dup2(tmp, fd);
+  close(tmp);
+  return saved;
+}
+
+/* Restores fd; returns how many bytes were written to it meanwhile. */
+static long capture_end(int fd, int saved) {
+  fflush(NULL);
+  long n = lseek(fd, 0, SEEK_END);
+  dup2(saved, fd);
+  close(saved);
+  return n;
+}
+
+/* Logs go to the host's handler at the level set; stdout and stderr stay
+ * untouched (an adapter's print is a log line). */
+static void test_log(void) {
+  glean_runtime *rt = with_adapter(TITLE_ADAPTER);
+  log_lines lines = {{0}, 0, 0, 0};
+  glean_set_log(rt, note_log, &lines);
+  sinks s;
+  glean_callbacks cb = sinks_callbacks(&s);
+  const char *doc = "<p>x</p>";
+  int out = capture_begin(STDOUT_FILENO), err = capture_begin(STDERR_FILENO);
+  CHECK(glean_extract(rt, "https://x.test/talk/", doc, strlen(doc), NULL, &cb) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "log-level", "debug") == GLEAN_OK);
+  CHECK(glean_extract(rt, "https://x.test/talk/", doc, strlen(doc), NULL, &cb) == GLEAN_OK);
+  long out_bytes = capture_end(STDOUT_FILENO, out), err_bytes = capture_end(STDERR_FILENO, err);
+  CHECK(out_bytes == 0);
+  CHECK(err_bytes == 0);
+  CHECK(lines.warn == 2);
+  CHECK(lines.info == 2);
+  CHECK(lines.debug == 1);
+  CHECK(strstr(lines.text, "2 warned about https://x.test/talk/\n") != NULL);
+  CHECK(strstr(lines.text, "1 printed 1\n") != NULL);
+  CHECK(s.records.count == 2);
+
+  /* Back to stderr. */
+  glean_set_log(rt, NULL, NULL);
+  err = capture_begin(STDERR_FILENO);
+  CHECK(glean_extract(rt, "https://x.test/talk/", doc, strlen(doc), NULL, &cb) == GLEAN_OK);
+  err_bytes = capture_end(STDERR_FILENO, err);
+  CHECK(err_bytes > 0);
+  CHECK(lines.warn == 2);
+  collected_reset(&s.records);
+  glean_destroy(rt);
+}
+
+/* A callback that calls back into its runtime. */
+typedef struct reentry {
+  glean_runtime *rt;
+  glean_status extract, option, load, crawl;
+  int calls;
+} reentry;
+
+static int reenter(void *ud, const char *json, size_t len) {
+  (void)json, (void)len;
+  reentry *r = ud;
+  r->calls++;
+  r->extract = glean_extract(r->rt, "https://x.test/a", "", 0, NULL, NULL);
+  r->option = glean_set_option(r->rt, "depth", "1");
+  r->load = glean_load_adapter(r->rt, ADAPTER);
+  r->crawl = glean_crawl(r->rt, NULL, 0, NULL);
+  CHECK(glean_stats(r->rt) != NULL);
+  return 0;
+}
+
+static void test_reentry(void) {
+  glean_runtime *rt = with_adapter(TITLE_ADAPTER);
+  reentry r = {rt, GLEAN_OK, GLEAN_OK, GLEAN_OK, GLEAN_OK, 0};
+  glean_callbacks cb = {.record = reenter, .ud = &r};
+  CHECK(glean_extract(rt, "https://x.test/a", "<p>x</p>", 8, NULL, &cb) == GLEAN_OK);
+  CHECK(r.calls == 1);
+  CHECK(r.extract == GLEAN_EBUSY);
+  CHECK(r.option == GLEAN_EBUSY);
+  CHECK(r.load == GLEAN_EBUSY);
+  CHECK(r.crawl == GLEAN_EBUSY);
+  CHECK(strstr(glean_errmsg(rt), "inside a callback") != NULL);
+  CHECK(glean_extract(rt, "https://x.test/a", "<p>x</p>", 8, NULL, NULL) == GLEAN_OK);
+  glean_destroy(rt);
+}
+
+/* The snapshot crawled from the adapter's start URL through a mirror: the
+ * 13 records, and the crawl's stats. */
+static void test_crawl(void) {
+  glean_runtime *rt = glean_new();
+  log_lines lines = {{0}, 0, 0, 0};
+  glean_set_log(rt, note_log, &lines);
+  CHECK(glean_load_adapter(rt, ADAPTER) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "mirror", MIRROR) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "progress", "0") == GLEAN_OK);
+  sinks s;
+  glean_callbacks cb = sinks_callbacks(&s);
+  int out = capture_begin(STDOUT_FILENO), err = capture_begin(STDERR_FILENO);
+  glean_status st = glean_crawl(rt, NULL, 0, &cb);
+  long out_bytes = capture_end(STDOUT_FILENO, out), err_bytes = capture_end(STDERR_FILENO, err);
+  CHECK(st == GLEAN_OK);
+  if (st != GLEAN_OK) fprintf(stderr, "crawl: %s\n", glean_errmsg(rt));
+  CHECK(out_bytes == 0);
+  CHECK(err_bytes == 0);
+  CHECK(s.records.count == ARTICLES);
+  CHECK(s.errors.count == 0);
+  cJSON *j = cJSON_Parse(glean_stats(rt));
+  cJSON *crawl = cJSON_GetObjectItem(j, "crawl");
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "crawls")) == 1);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "records")) == ARTICLES);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(crawl, "records")) == ARTICLES);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(crawl, "pages")) > ARTICLES);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(crawl, "failed")) == 0);
+  CHECK(cJSON_IsFalse(cJSON_GetObjectItem(crawl, "interrupted")));
+  cJSON_Delete(j);
+
+  /* Each record is one of EXPECTED.jsonl's. */
+  fixture_page pages[ARTICLES];
+  fixture_articles(pages);
+  int matched = 0;
+  for (char *line = strtok(s.records.text, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *got = cJSON_Parse(line);
+    for (int i = 0; i < ARTICLES; i++)
+      if (cJSON_Compare(got, pages[i].expected, true)) matched++;
+    cJSON_Delete(got);
+  }
+  CHECK(matched == ARTICLES);
+  fixture_free(pages);
+  collected_reset(&s.records);
+
+  /* Pages that fail reach the error callback with their URL; the crawl
+   * goes on and says some failed. */
+  const char *failing = "return {pages = {{path = '^/$', parse = function() error('no luck') end},\n"
+                        "                  {path = '^/missing/'}}}";
+  CHECK(glean_load_adapter_string(rt, failing, strlen(failing), "failing.lua") == GLEAN_OK);
+  const char *urls[] = {ORIGIN "/", ORIGIN "/missing/"};
+  cb = sinks_callbacks(&s);
+  err = capture_begin(STDERR_FILENO);
+  st = glean_crawl(rt, urls, 2, &cb);
+  err_bytes = capture_end(STDERR_FILENO, err);
+  CHECK(st == GLEAN_EPAGE);
+  CHECK(err_bytes == 0);
+  CHECK(s.errors.count == 2);
+  CHECK(strstr(lines.text, "handler failed for https://coins2day.com/") != NULL);
+  CHECK(strstr(lines.text, "HTTP 404: https://coins2day.com/missing/") != NULL);
+  j = cJSON_Parse(glean_stats(rt));
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "errors")) == 2);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "crawl"), "handler_errors")) == 1);
+  cJSON_Delete(j);
+
+  /* A crawl that cannot run. */
+  const char *bad[] = {"not a url"};
+  CHECK(glean_crawl(rt, bad, 1, &cb) == GLEAN_ECRAWL);
+  CHECK(strstr(glean_errmsg(rt), "not a crawlable URL") != NULL);
+  CHECK(glean_crawl(rt, (const char *[]){NULL}, 1, &cb) == GLEAN_EINVAL);
+  glean_destroy(rt);
+}
+
+/* A server that takes connections and never answers: requests to it wait
+ * for their timeout (a minute), unless the crawl is cancelled. */
+static int blackhole(int *port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof a;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0 ||
+      getsockname(fd, (struct sockaddr *)&a, &alen) != 0)
+    return -1;
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+typedef struct canceller {
+  glean_runtime *rt;
+  double delay, at;
+} canceller;
+
+static void *cancel_later(void *arg) {
+  canceller *c = arg;
+  struct timespec ts = {0, (long)(c->delay * 1e9)};
+  nanosleep(&ts, NULL);
+  c->at = now();
+  glean_cancel(c->rt);
+  return NULL;
+}
+
+static void test_cancel(void) {
+  int port = 0;
+  int server = blackhole(&port);
+  CHECK(server >= 0);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+  const char *urls[] = {url};
+  glean_runtime *rt = with_adapter("return {pages = {{path = '.', parse = function() return {x = 1} end}}}");
+  glean_set_log(rt, note_log, &(log_lines){{0}, 0, 0, 0});
+  CHECK(glean_set_option(rt, "progress", "0") == GLEAN_OK);
+  sinks s;
+  glean_callbacks cb = sinks_callbacks(&s);
+
+  /* From another thread while the crawl waits on the network. */
+  canceller c = {rt, 0.3, 0};
+  pthread_t t;
+  pthread_create(&t, NULL, cancel_later, &c);
+  double t0 = now();
+  glean_status st = glean_crawl(rt, urls, 1, &cb);
+  double done = now();
+  pthread_join(t, NULL);
+  CHECK(st == GLEAN_ECANCELLED);
+  CHECK(done - t0 >= 0.25);
+  CHECK(done - c.at < 1.0);
+  if (done - c.at >= 1.0) fprintf(stderr, "cancel took %.3f s\n", done - c.at);
+  CHECK(s.errors.count == 0);
+  cJSON *j = cJSON_Parse(glean_stats(rt));
+  CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "crawl"), "interrupted")));
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "crawl"), "failed")) == 0);
+  cJSON_Delete(j);
+
+  /* Cancelled before it starts: the next crawl stops at once, and the one
+   * after runs. */
+  glean_cancel(rt);
+  t0 = now();
+  CHECK(glean_crawl(rt, urls, 1, &cb) == GLEAN_ECANCELLED);
+  CHECK(now() - t0 < 1.0);
+  const char *page = "<p>fine</p>";
+  CHECK(glean_extract(rt, url, page, strlen(page), NULL, &cb) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "timeout", "0.2") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "retries", "0") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "ignore-robots", NULL) == GLEAN_OK);
+  CHECK(glean_crawl(rt, urls, 1, &cb) == GLEAN_EPAGE);
+  CHECK(strstr(s.errors.message, "timeout") != NULL || strstr(s.errors.message, "timed out") != NULL);
+  collected_reset(&s.records);
+  glean_destroy(rt);
+  close(server);
+}
+
+int main(void) {
+  test_version();
+  test_adapters();
+  test_extract_articles();
+  test_charsets();
+  test_page_errors();
+  test_options();
+  test_log();
+  test_reentry();
+  test_crawl();
+  test_cancel();
+  return check_summary();
+}
