@@ -7,6 +7,7 @@
  * never looks at the input bytes again, and finds the placeholders; the
  * bodies are attached where they all are found as expected, else the
  * original is parsed in full. */
+#define _GNU_SOURCE /* memmem */
 #include "dom.h"
 
 #include <stdio.h>
@@ -289,6 +290,42 @@ static int dom_parse_short(dom_doc *doc, const char *text, size_t len, const pre
   return 0;
 }
 
+/* Is "<tag" (ASCII letters, any case) somewhere in text? */
+static bool dom_has_tag(const char *text, size_t len, const char *tag) {
+  size_t n = strlen(tag);
+  for (const char *p = text, *end = text + len; (p = memchr(p, '<', (size_t)(end - p))) != NULL; p++)
+    if ((size_t)(end - p - 1) >= n && strncasecmp(p + 1, tag, n) == 0) return true;
+  return false;
+}
+
+/* Gumbo 0.10.1 aborts the process (a failed assertion in handle_in_table)
+ * on a CDATA section in MathML or SVG inside a table. A document that has
+ * all three gets its CDATA sections replaced by the text they stand for,
+ * escaped, before parsing: the same tree in foreign content, where CDATA is
+ * text; outside it, a browser would have made a bogus comment of it. The
+ * README lists this difference. Returns false if there was nothing to do. */
+static bool dom_defuse_cdata(const char *text, size_t len, buf *out) {
+  static const char open[] = "<![CDATA[";
+  if (!memmem(text, len, open, sizeof open - 1) || !dom_has_tag(text, len, "table") ||
+      !(dom_has_tag(text, len, "math") || dom_has_tag(text, len, "svg")))
+    return false;
+  const char *p = text, *end = text + len, *cdata;
+  while ((cdata = memmem(p, (size_t)(end - p), open, sizeof open - 1)) != NULL) {
+    buf_append(out, p, (size_t)(cdata - p));
+    const char *body = cdata + sizeof open - 1;
+    const char *close = memmem(body, (size_t)(end - body), "]]>", 3);
+    const char *stop = close ? close : end;
+    for (const char *c = body; c < stop; c++) {
+      if (*c == '&') buf_puts(out, "&amp;");
+      else if (*c == '<') buf_puts(out, "&lt;");
+      else buf_putc(out, *c);
+    }
+    p = close ? close + 3 : end;
+  }
+  buf_append(out, p, (size_t)(end - p));
+  return true;
+}
+
 /* proposed: bodies from the caller (tests) instead of the prescan's. */
 static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options *opts, dom_prescan_mode mode,
                                const prescan_body *proposed, size_t n_proposed, char *err, size_t errlen) {
@@ -318,12 +355,25 @@ static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options 
     text_len = decoded.len;
   }
 
+  buf defused = BUF_INIT;
+  if (dom_defuse_cdata(text, text_len, &defused)) {
+    if (defused.failed) {
+      buf_free(&decoded);
+      buf_free(&defused);
+      snprintf(err, errlen, "out of memory");
+      return NULL;
+    }
+    text = buf_str(&defused);
+    text_len = defused.len;
+  }
+
   size_t min_body = mode == DOM_PRESCAN_OFF || proposed ? 0 : mode == DOM_PRESCAN_ALWAYS ? 1 : DOM_MIN_BODY;
   prescan_result ps;
   prescan_scan(text, text_len, max_depth, min_body, &ps);
   if (ps.depth > max_depth) {
     prescan_free(&ps);
     buf_free(&decoded);
+    buf_free(&defused);
     snprintf(err, errlen, "document nests elements more than %ld deep (max_depth)", max_depth);
     return NULL;
   }
@@ -364,6 +414,7 @@ static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options 
    * values are Gumbo's own copies or the arena's, names were copied by
    * dom_fix_tree. */
   buf_free(&decoded);
+  buf_free(&defused);
   if (rc != 0) {
     dom_free(doc);
     snprintf(err, errlen, "out of memory");

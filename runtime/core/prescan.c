@@ -20,6 +20,7 @@ typedef struct prescan_state {
   ptr end;
   ptr base;
   long depth, max, limit;
+  GumboTag *open;   /* the open counted elements, innermost last (limit + 1) */
   int foreign;      /* svg/math elements the scan believes open */
   size_t min_body;  /* 0: record no (more) bodies */
   prescan_result *out;
@@ -76,8 +77,16 @@ static ptr prescan_find_end_tag(ptr p, ptr end, const char *lower, size_t len) {
  * quadratic on deep trees): start tags of elements that can contain
  * themselves push, their end tags pop. Elements whose end tags are implied
  * (p, li, td, ...) or that cannot nest (void elements, a, headings) are not
- * counted, so sloppy pages are not overestimated. Tags are classified by
- * Gumbo's perfect hash, so no string compares. */
+ * counted, so sloppy pages are not overestimated; raw-text elements hold
+ * no elements. "/>" closes only foreign elements (the tree builder ignores
+ * it on HTML ones: <div/> opens a div), and in foreign content every
+ * element counts. An end tag pops back to the nearest open element of its
+ * name among the innermost PRESCAN_MATCH_WINDOW, and does nothing when there
+ * is none, so stray end tags ("<div></span>" repeated) cannot hide depth;
+ * looking no further keeps a page of unmatched end tags linear. Tags are
+ * classified by Gumbo's perfect hash, so no string compares. */
+
+#define PRESCAN_MATCH_WINDOW 64
 
 typedef enum { DEPTH_COUNT, DEPTH_SKIP, DEPTH_RAWTEXT } prescan_depth_kind;
 
@@ -106,12 +115,19 @@ static prescan_depth_kind prescan_classify_depth(GumboTag tag) {
   }
 }
 
-static inline void prescan_push(prescan_state *s) {
+static inline void prescan_push(prescan_state *s, GumboTag tag) {
+  /* The scan stops as soon as depth passes limit, so open[] never overflows. */
+  s->open[s->depth] = tag;
   if (++s->depth > s->max) s->max = s->depth;
 }
 
-static inline void prescan_pop(prescan_state *s) {
-  if (s->depth > 0) s->depth--;
+static inline void prescan_pop(prescan_state *s, GumboTag tag) {
+  long floor = s->depth > PRESCAN_MATCH_WINDOW ? s->depth - PRESCAN_MATCH_WINDOW : 0;
+  for (long i = s->depth; i-- > floor;)
+    if (s->open[i] == tag) {
+      s->depth = i;
+      return;
+    }
 }
 
 /* ---- foreign content -----------------------------------------------------
@@ -341,7 +357,7 @@ static ptr prescan_read_start_tag(prescan_state *s, ptr name) {
       /* Foreign elements honour "/>" and nest whatever their names. */
       if (!self_closing) {
         if (tag == GUMBO_TAG_SVG || tag == GUMBO_TAG_MATH) s->foreign++;
-        prescan_push(s);
+        prescan_push(s, tag);
       }
       return after;
     }
@@ -375,7 +391,7 @@ static ptr prescan_read_start_tag(prescan_state *s, ptr name) {
       break;
   }
   /* HTML elements ignore "/>" (<div/> opens a div). */
-  if (prescan_classify_depth(tag) == DEPTH_COUNT) prescan_push(s);
+  if (prescan_classify_depth(tag) == DEPTH_COUNT) prescan_push(s, tag);
   return after;
 }
 
@@ -393,9 +409,9 @@ static ptr prescan_read_end_tag(prescan_state *s, ptr p) {
   if (s->foreign) {
     if (tag == GUMBO_TAG_SVG || tag == GUMBO_TAG_MATH) s->foreign--;
     else if (prescan_breaks_out(tag)) s->foreign = 0; /* it closes an HTML ancestor */
-    prescan_pop(s);
+    prescan_pop(s, tag);
   } else if (prescan_classify_depth(tag) == DEPTH_COUNT) {
-    prescan_pop(s);
+    prescan_pop(s, tag);
   }
   return after;
 }
@@ -413,7 +429,16 @@ static ptr prescan_read_declaration(prescan_state *s, ptr p) {
 
 void prescan_scan(const char *text, size_t len, long max_depth, size_t min_body, prescan_result *out) {
   *out = (prescan_result)PRESCAN_RESULT_INIT;
-  prescan_state s = {(ptr)text + len, (ptr)text, 0, 0, max_depth, 0, min_body, out};
+  /* Each counted element takes at least "<a>": no more can be open. */
+  size_t most = len / 3 + 1;
+  size_t slots = (size_t)max_depth + 1 < most ? (size_t)max_depth + 1 : most;
+  GumboTag *open = malloc(slots * sizeof *open);
+  if (!open) {
+    out->failed = true;
+    out->depth = max_depth + 1; /* cannot vouch for the depth: refuse */
+    return;
+  }
+  prescan_state s = {(ptr)text + len, (ptr)text, 0, 0, max_depth, open, 0, min_body, out};
   ptr p = s.base, end = s.end;
   /* The data state: only '<' matters (character references do not move
    * tag boundaries). */
@@ -427,8 +452,9 @@ void prescan_scan(const char *text, size_t len, long max_depth, size_t min_body,
     else if (c == '!') p = prescan_read_declaration(&s, p + 1);
     else if (c == '?') p = prescan_skip_to_gt(p, end);
     /* anything else: the '<' was text */
-    if (s.max > s.limit) break;
+    if (s.max > s.limit || (size_t)s.depth >= slots) break;
   }
+  free(open);
   out->depth = s.max;
 }
 

@@ -226,6 +226,26 @@ describe("hostile input", function()
     assert.equal(10000, n)
   end)
 
+  it("survives a CDATA section in MathML in a table (an assertion in Gumbo 0.10.1)", function()
+    local cases = {
+      ["<table><math><mi><![CDATA[a<b]]>x"] = "a<bx",
+      ["<table><svg><desc><![CDATA[&]]></desc></svg>"] = "&",
+      ["<TABLE><MATH><MI><![CDATA[unterminated"] = "unterminated",
+    }
+    for html, text in pairs(cases) do
+      assert.equal(text, glean.html(html):select_one("body"):text())
+    end
+  end)
+
+  it("counts stray end tags out of the nesting guard", function()
+    assert.has_error(function() glean.html(string.rep("<div></span>", 5000)) end,
+      "html: document nests elements more than 4096 deep (max_depth)")
+    assert.has_error(function() glean.html(string.rep("<div/>", 5000)) end,
+      "html: document nests elements more than 4096 deep (max_depth)")
+    local doc = glean.html(string.rep("<div><span></span></div>", 50000))
+    assert.equal(50000, #doc:select("div"))
+  end)
+
   it("parses bytes that are valid in no encoding", function()
     local bytes = {}
     for i = 0, 255 do bytes[#bytes + 1] = string.char(i) end
