@@ -19,10 +19,11 @@
  * thread may call at any time while the runtime exists. Callbacks run on
  * the thread that made the call, before it returns; from a callback, only
  * glean_cancel, glean_errmsg and glean_stats may be called on the same
- * runtime (anything else returns GLEAN_EBUSY). The library keeps no global
- * mutable state beyond libcurl's one-time global initialization, made on
- * the first crawl under pthread_once; a host that uses libcurl itself may
- * call curl_global_init first.
+ * runtime (the calls that run Lua return GLEAN_EBUSY). The library keeps
+ * no global mutable state beyond libcurl's one-time global initialization,
+ * made under pthread_once by the first crawl (or handler's glean.fetch); a
+ * host that uses libcurl too calls curl_global_init itself before it
+ * starts threads, as libcurl asks.
  *
  * Errors. Calls that can fail return GLEAN_OK (0) or a negative
  * glean_status; glean_errmsg(rt) then says what went wrong, in words fit
@@ -157,13 +158,13 @@ glean_status glean_crawl(glean_runtime *rt, const char *const *urls, size_t n, c
 void glean_cancel(glean_runtime *rt);
 
 /* The runtime's counts since glean_new, as a JSON object:
- *   {"documents": N, "records": N, "errors": N, "crawls": N, "crawl": STATS}
- * documents given to glean_extract, records delivered (taken by the record
- * callback, or dropped for want of one), failed pages reported, crawls
- * run, and the last crawl's stats as
- * `glean run --stats` writes them (pages, records, failed, elapsed, ...;
- * null before the first crawl). Valid until the next call on rt; NULL if
- * out of memory. */
+ *   {"crawl":STATS,"crawls":N,"documents":N,"errors":N,"records":N}
+ * the last crawl's stats as `glean run --stats` writes them (pages,
+ * records, failed, elapsed, interrupted, ...; null before the first
+ * crawl), crawls run, documents given to glean_extract, failed pages
+ * reported, and records delivered (taken by the record callback, or
+ * dropped for want of one). Valid until the next call on rt; NULL if out
+ * of memory. */
 const char *glean_stats(glean_runtime *rt);
 
 /* ---- Lua ----------------------------------------------------------------- */

@@ -213,12 +213,8 @@ static int lcrawl_robots_sitemaps(lua_State *L) {
 
 /* ---- sitemaps --------------------------------------------------------------- */
 
-/* glean.sitemap(body) -> urls, kind ("urlset", "index" or "unknown") */
-static int lcrawl_sitemap(lua_State *L) {
-  size_t len;
-  const char *body = luaL_checklstring(L, 1, &len);
-  sitemap *sm = sitemap_parse(body, len);
-  if (!sm) return luaL_error(L, "out of memory");
+static int lcrawl_sitemap_push(lua_State *L) {
+  const sitemap *sm = lua_touserdata(L, 1);
   size_t n = sitemap_count(sm);
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
@@ -226,8 +222,22 @@ static int lcrawl_sitemap(lua_State *L) {
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   sitemap_kind kind = sitemap_type(sm);
-  sitemap_free(sm);
   lua_pushstring(L, kind == SITEMAP_URLSET ? "urlset" : kind == SITEMAP_INDEX ? "index" : "unknown");
+  return 2;
+}
+
+/* glean.sitemap(body) -> urls, kind ("urlset", "index" or "unknown") */
+static int lcrawl_sitemap(lua_State *L) {
+  size_t len;
+  const char *body = luaL_checklstring(L, 1, &len);
+  sitemap *sm = sitemap_parse(body, len);
+  if (!sm) return luaL_error(L, "out of memory");
+  /* Protected, so that running out of memory (the limit) frees sm too. */
+  lua_pushcfunction(L, lcrawl_sitemap_push);
+  lua_pushlightuserdata(L, sm);
+  int status = lua_pcall(L, 1, 2, 0);
+  sitemap_free(sm);
+  if (status != LUA_OK) return lua_error(L);
   return 2;
 }
 

@@ -28,6 +28,7 @@
 
 typedef struct ldom_doc {
   dom_doc *dom;   /* NULL once closed */
+  size_t charged; /* the tree's bytes, counted against the memory limit */
   char *url;      /* the document's URL, or NULL */
   char *base;     /* base URL for links: <base href> resolved, computed on first use */
   bool base_done;
@@ -44,7 +45,9 @@ typedef struct ldom_selector {
 
 /* ---- documents ------------------------------------------------------------ */
 
-static void ldom_doc_release(ldom_doc *d) {
+static void ldom_doc_release(lua_State *L, ldom_doc *d) {
+  lglean_uncharge(L, d->charged);
+  d->charged = 0;
   dom_free(d->dom);
   d->dom = NULL;
   free(d->url);
@@ -80,11 +83,21 @@ static lua_Integer ldom_opt_count(lua_State *L, int opts, const char *key) {
   return n;
 }
 
-void ldom_push_document(lua_State *L, dom_doc *dom, const char *url) {
+ldom_doc *ldom_push_document(lua_State *L) {
   ldom_doc *d = lua_newuserdatauv(L, sizeof *d, 0);
   memset(d, 0, sizeof *d);
   luaL_setmetatable(L, LDOM_DOCUMENT);
-  d->dom = dom; /* owned from here: freed by __gc even if strdup fails */
+  return d;
+}
+
+void ldom_set_document(lua_State *L, ldom_doc *d, dom_doc *dom, const char *url) {
+  d->dom = dom; /* owned from here: freed by __gc even if what follows raises */
+  if (lglean_charge(L, dom_size(dom)) != 0) {
+    ldom_doc_release(L, d);
+    lua_pushliteral(L, "not enough memory");
+    lua_error(L);
+  }
+  d->charged = dom_size(dom);
   if (url && !(d->url = strdup(url))) luaL_error(L, "out of memory");
 }
 
@@ -101,17 +114,22 @@ static int ldom_html(lua_State *L) {
     opts.max_bytes = (size_t)ldom_opt_count(L, 2, "max_bytes");
     lua_Integer depth = ldom_opt_count(L, 2, "max_depth");
     opts.max_depth = depth > 1 << 30 ? 1 << 30 : (int)depth;
+    lua_Integer attributes = ldom_opt_count(L, 2, "max_attributes");
+    opts.max_attributes = attributes > 1 << 30 ? 1 << 30 : (int)attributes;
   }
+  /* Made before the tree, so that no error can come between the tree's
+   * making and its owner's. */
+  ldom_doc *d = ldom_push_document(L);
   char err[256];
   dom_doc *dom = dom_parse(bytes, len, &opts, err, sizeof err);
   if (!dom) return luaL_error(L, "html: %s", err);
-  ldom_push_document(L, dom, url);
+  ldom_set_document(L, d, dom, url);
   return 1;
 }
 
 static int ldom_doc_close(lua_State *L) {
   ldom_doc *d = luaL_checkudata(L, 1, LDOM_DOCUMENT);
-  ldom_doc_release(d);
+  ldom_doc_release(L, d);
   return 0;
 }
 
@@ -178,29 +196,29 @@ static const sel_list *ldom_compile(lua_State *L, int idx) {
     return s->sel; /* still referenced by the cache table in the registry */
   }
   lua_pop(L, 1);
+  ldom_selector *s = lua_newuserdatauv(L, sizeof *s, 0);
+  s->sel = NULL;
+  luaL_setmetatable(L, LDOM_SELECTOR);
   char err[256];
-  sel_list *sel = sel_compile(css, len, err, sizeof err);
-  if (!sel) return (luaL_error(L, "invalid selector \"%s\": %s", css, err), NULL);
+  if (!(s->sel = sel_compile(css, len, err, sizeof err)))
+    return (luaL_error(L, "invalid selector \"%s\": %s", css, err), NULL);
   lua_Integer count = 0;
   if (lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE) == LUA_TNUMBER) count = lua_tointeger(L, -1);
   lua_pop(L, 1);
   if (count >= LDOM_SELECTOR_CACHE_MAX) {
-    lua_pop(L, 1);
     lua_newtable(L);
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+    lua_replace(L, -3);
     count = 0;
   }
-  ldom_selector *s = lua_newuserdatauv(L, sizeof *s, 0);
-  s->sel = sel;
-  luaL_setmetatable(L, LDOM_SELECTOR);
   lua_pushvalue(L, idx);
   lua_pushvalue(L, -2);
   lua_rawset(L, -4);
   lua_pushinteger(L, count + 1);
   lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE);
   lua_pop(L, 2);
-  return sel;
+  return s->sel;
 }
 
 typedef struct {

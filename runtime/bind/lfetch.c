@@ -8,6 +8,7 @@
  *   local pending, done = eng:run(100)   -- done: {[id] = Response, ...}
  * Completion callbacks only queue the C response; Lua objects are made
  * after fetch_run returns, so no Lua error can unwind through libcurl. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -320,7 +321,7 @@ static int lfetch_submit(lua_State *L) {
   return 1;
 }
 
-static void lfetch_push_response(lua_State *L, fetch_response *res);
+static lfetch_response *lfetch_push_response(lua_State *L);
 
 /* eng:run([timeout_ms]) -> pending, {[id] = Response, ...} or nil */
 static int lfetch_run(lua_State *L) {
@@ -337,13 +338,14 @@ static int lfetch_run(lua_State *L) {
   }
   lua_createtable(L, 0, (int)le->n_done);
   luaL_checkstack(L, 4, NULL);
-  size_t n = le->n_done;
-  le->n_done = 0;
-  for (size_t i = 0; i < n; i++) {
-    fetch_response *res = le->done[i];
-    le->done[i] = NULL;
+  /* A response stays the engine's until its userdata holds it: raising
+   * (out of memory) loses none. */
+  while (le->n_done) {
+    fetch_response *res = le->done[le->n_done - 1];
     lua_pushinteger(L, (lua_Integer)res->id);
-    lfetch_push_response(L, res); /* owns res from here, even on error */
+    lfetch_response *lr = lfetch_push_response(L);
+    lr->res = res;
+    le->n_done--;
     lua_rawset(L, -3);
   }
   return 2;
@@ -398,12 +400,14 @@ static int lfetch_stats(lua_State *L) {
 
 /* ---- responses -------------------------------------------------------------- */
 
-static void lfetch_push_response(lua_State *L, fetch_response *res) {
+/* An empty Response: the caller gives it its fetch_response. */
+static lfetch_response *lfetch_push_response(lua_State *L) {
   lfetch_response *lr = lua_newuserdatauv(L, sizeof *lr, 1);
-  lr->res = res;
+  lr->res = NULL;
   luaL_setmetatable(L, LFETCH_RESPONSE);
   lua_newtable(L); /* cache of the fields made on demand */
   lua_setiuservalue(L, -2, 1);
+  return lr;
 }
 
 static lfetch_response *lfetch_check_response(lua_State *L, int idx) {
@@ -428,19 +432,23 @@ static int lfetch_html(lua_State *L) {
   if (lua_getfield(L, -1, "html") != LUA_TNIL) return 1;
   lua_pop(L, 1);
   lfetch_parsed *parsed = res->result;
+  if (parsed && !parsed->doc) return luaL_error(L, "html: %s (%s)", parsed->err, res->url);
+  /* Made before the tree changes hands (see ldom_push_document). */
+  struct ldom_doc *d = ldom_push_document(L);
   dom_doc *doc;
-  if (parsed && parsed->doc) {
+  if (parsed) {
     doc = parsed->doc;
     parsed->doc = NULL;
-  } else if (parsed) {
-    return luaL_error(L, "html: %s (%s)", parsed->err, res->url);
+    /* What a second call says if the Document lets the tree go (over the
+     * memory limit) before the cache below holds it. */
+    snprintf(parsed->err, sizeof parsed->err, "the parsed document was dropped");
   } else {
     char err[256];
     dom_options opts = {.charset = res->charset};
     doc = dom_parse(buf_str(&res->body), res->body.len, &opts, err, sizeof err);
     if (!doc) return luaL_error(L, "html: %s (%s)", err, res->url);
   }
-  ldom_push_document(L, doc, res->url);
+  ldom_set_document(L, d, doc, res->url);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "html");
   return 1;

@@ -19,13 +19,23 @@
 
 const char *glean_version(void) { return GLEAN_VERSION; }
 
+static int lglean_push_buf_unprotected(lua_State *L) {
+  buf *b = lua_touserdata(L, 1);
+  lua_pushlstring(L, buf_str(b), b->len);
+  return 1;
+}
+
+/* The copy into Lua can fail (the memory limit): b is freed either way. */
 void lglean_push_buf(lua_State *L, buf *b) {
   if (b->failed) {
     buf_free(b);
     luaL_error(L, "out of memory");
   }
-  lua_pushlstring(L, buf_str(b), b->len);
+  lua_pushcfunction(L, lglean_push_buf_unprotected);
+  lua_pushlightuserdata(L, b);
+  int status = lua_pcall(L, 1, 1, 0);
   buf_free(b);
+  if (status != LUA_OK) lua_error(L);
 }
 
 lglean_runtime *lglean_get(lua_State *L) {
@@ -152,6 +162,7 @@ int luaopen_glean(lua_State *L) {
   int have_runtime = !lua_isnil(L, -1);
   lua_pop(L, 1);
   if (!have_runtime) lglean_new_runtime(L);
+  llimits_open(L);
 
   lua_newtable(L);
   lua_pushstring(L, GLEAN_VERSION);

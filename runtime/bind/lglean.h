@@ -46,9 +46,24 @@ void lglean_wakeup(lglean_runtime *rt);
 int lglean_wait_begin(lglean_runtime *rt, struct fetch_engine *e, int timeout_ms);
 void lglean_wait_end(lglean_runtime *rt);
 
-/* Pushes a Document that takes ownership of dom (see ldom.c). */
+/* A Document in two steps, so that raising (out of memory) cannot lose a
+ * tree: ldom_push_document pushes an empty one, ldom_set_document gives it
+ * dom, which it owns from then on even if that call raises (over the
+ * memory limit: "not enough memory"). See ldom.c. */
 struct dom_doc;
-void ldom_push_document(lua_State *L, struct dom_doc *dom, const char *url);
+struct ldom_doc;
+struct ldom_doc *ldom_push_document(lua_State *L);
+void ldom_set_document(lua_State *L, struct ldom_doc *d, struct dom_doc *dom, const char *url);
+
+/* Bytes the state holds outside Lua's heap (parsed documents), counted
+ * against its memory limit (llimits.c). lglean_charge returns -1, charging
+ * nothing, when adapter code is running and they would take the state past
+ * the limit. */
+int lglean_charge(lua_State *L, size_t bytes);
+void lglean_uncharge(lua_State *L, size_t bytes);
+
+/* Wraps the state's allocator (once) and makes glean.limits requirable. */
+void llimits_open(lua_State *L);
 
 /* Each adds its functions to the glean table at the top of the stack. */
 void ldom_open(lua_State *L);

@@ -24,7 +24,7 @@
  * JSON -> Lua: the reverse. null becomes json.null, so arrays keep their
  * length and objects their keys. A number written as an integer that fits
  * in 64 bits becomes an integer, any other number a float (Lua's own rule
- * for numerals). Decoded arrays and objects carry the array / object mark,
+ * for numerals); one past the largest float is refused. Decoded arrays and objects carry the array / object mark,
  * so decode("{}") encodes back as {}. Of duplicate keys the last wins. */
 #include "ljson.h"
 
@@ -443,7 +443,12 @@ static void push_number(lua_State *L, decoder *d) {
   if (i > start && i - start < sizeof token) {
     memcpy(token, s + start, i - start);
     token[i - start] = '\0';
-    if (lua_stringtonumber(L, token)) return;
+    if (lua_stringtonumber(L, token)) {
+      /* 1e400 reads as infinity, which no JSON text can be (encode refuses it). */
+      if (!lua_isinteger(L, -1) && isinf(lua_tonumber(L, -1)))
+        luaL_error(L, "json.decode: number out of range at byte %I", (lua_Integer)start + 1);
+      return;
+    }
   }
   luaL_error(L, "json.decode: internal error: lost track of numbers at byte %I", (lua_Integer)start + 1);
 }

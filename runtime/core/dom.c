@@ -10,6 +10,7 @@
 #define _GNU_SOURCE /* memmem */
 #include "dom.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,11 +327,55 @@ static bool dom_defuse_cdata(const char *text, size_t len, buf *out) {
   return true;
 }
 
+static int dom_digit(char c, bool hex) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (hex && c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (hex && c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Gumbo 0.10.1 reads a numeric character reference into an int with no
+ * bound: one past INT_MAX (&#2147483648;) overflows and comes out as a
+ * wrong character, a NUL that cuts the text short, or a byte that is not
+ * UTF-8. A browser reads every reference past U+10FFFF as U+FFFD; those
+ * past INT_MAX get the digits of 0x110000 instead, which Gumbo reads so.
+ * Inside scripts, styles and comments, where references stay as written,
+ * that changes the text: the README lists this difference. Returns false
+ * if there was nothing to do. */
+static bool dom_defuse_refs(const char *text, size_t len, buf *out) {
+  const char *p = text, *end = text + len, *copied = text;
+  bool any = false;
+  while ((p = memchr(p, '&', (size_t)(end - p))) != NULL) {
+    const char *q = p + 1;
+    if (q == end || *q != '#') {
+      p = q;
+      continue;
+    }
+    q++;
+    bool hex = q < end && (*q == 'x' || *q == 'X');
+    if (hex) q++;
+    const char *digits = q;
+    unsigned long long value = 0;
+    for (int d; q < end && (d = dom_digit(*q, hex)) >= 0; q++)
+      if (value <= INT_MAX) value = value * (hex ? 16 : 10) + (unsigned)d;
+    if (value > INT_MAX) {
+      buf_append(out, copied, (size_t)(digits - copied));
+      buf_puts(out, hex ? "110000" : "1114112");
+      copied = q;
+      any = true;
+    }
+    p = q;
+  }
+  if (any) buf_append(out, copied, (size_t)(end - copied));
+  return any;
+}
+
 /* proposed: bodies from the caller (tests) instead of the prescan's. */
 static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options *opts, dom_prescan_mode mode,
                                const prescan_body *proposed, size_t n_proposed, char *err, size_t errlen) {
   size_t max_bytes = opts && opts->max_bytes ? opts->max_bytes : DOM_DEFAULT_MAX_BYTES;
   long max_depth = opts && opts->max_depth > 0 ? opts->max_depth : DOM_DEFAULT_MAX_DEPTH;
+  size_t max_attributes = opts && opts->max_attributes > 0 ? (size_t)opts->max_attributes : DOM_DEFAULT_MAX_ATTRIBUTES;
   if (len > max_bytes) {
     snprintf(err, errlen, "document is %zu bytes, over the limit of %zu (max_bytes)", len, max_bytes);
     return NULL;
@@ -366,6 +411,19 @@ static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options 
     text = buf_str(&defused);
     text_len = defused.len;
   }
+  buf capped = BUF_INIT;
+  if (dom_defuse_refs(text, text_len, &capped)) {
+    buf_free(&defused);
+    defused = capped; /* freed as defused from here on */
+    if (defused.failed) {
+      buf_free(&decoded);
+      buf_free(&defused);
+      snprintf(err, errlen, "out of memory");
+      return NULL;
+    }
+    text = buf_str(&defused);
+    text_len = defused.len;
+  }
 
   size_t min_body = mode == DOM_PRESCAN_OFF || proposed ? 0 : mode == DOM_PRESCAN_ALWAYS ? 1 : DOM_MIN_BODY;
   prescan_result ps;
@@ -375,6 +433,13 @@ static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options 
     buf_free(&decoded);
     buf_free(&defused);
     snprintf(err, errlen, "document nests elements more than %ld deep (max_depth)", max_depth);
+    return NULL;
+  }
+  if (ps.attrs > max_attributes) {
+    snprintf(err, errlen, "a tag has %zu attributes, over the limit of %zu (max_attributes)", ps.attrs, max_attributes);
+    prescan_free(&ps);
+    buf_free(&decoded);
+    buf_free(&defused);
     return NULL;
   }
   prescan_result bodies = ps;
@@ -448,3 +513,5 @@ GumboNode *dom_root(const dom_doc *doc) { return doc->out->document; }
 const char *dom_charset(const dom_doc *doc) { return doc->charset; }
 
 dom_parse_stats dom_stats(const dom_doc *doc) { return doc->stats; }
+
+size_t dom_size(const dom_doc *doc) { return sizeof *doc + arena_size(doc->mem); }

@@ -17,10 +17,15 @@ typedef struct dom_options {
   size_t max_bytes;      /* refuse larger input; 0 = DOM_DEFAULT_MAX_BYTES */
   int max_depth;         /* refuse deeper element nesting; 0 = DOM_DEFAULT_MAX_DEPTH */
   const char *charset;   /* encoding announced by the transport (HTTP), or NULL */
+  int max_attributes;    /* refuse a tag with more attributes; 0 = DOM_DEFAULT_MAX_ATTRIBUTES */
 } dom_options;
 
 #define DOM_DEFAULT_MAX_BYTES ((size_t)256 << 20)
 #define DOM_DEFAULT_MAX_DEPTH 4096
+/* Gumbo compares each attribute's name with the tag's others: a page with
+ * many attributes per tag parses in time quadratic in their number. 256
+ * keeps the worst page about five times as slow as an ordinary one. */
+#define DOM_DEFAULT_MAX_ATTRIBUTES 256
 
 /* Parses a whole document from raw bytes (any encoding, sniffed as browsers
  * do). Returns NULL and writes a message into err on refusal or failure. */
@@ -62,6 +67,7 @@ dom_doc *dom_parse_proposed(const char *bytes, size_t len, const dom_options *op
                             size_t n, char *err, size_t errlen);
 
 GumboNode *dom_root(const dom_doc *doc);        /* the GUMBO_NODE_DOCUMENT node */
+size_t dom_size(const dom_doc *doc);            /* bytes the tree takes (what its memory is charged) */
 const char *dom_charset(const dom_doc *doc);    /* canonical encoding name used */
 
 /* Element or template (Gumbo keeps <template> as its own node type). */

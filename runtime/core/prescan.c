@@ -160,8 +160,10 @@ static bool prescan_breaks_out(GumboTag tag) {
 
 /* From just after a tag's name through the attribute states to the '>' that
  * emits the tag. Returns the position after it, or NULL when the input ends
- * inside the tag (the tokenizer then drops the tag and stops). */
-static ptr prescan_skip_attrs(ptr p, ptr end, bool *self_closing) {
+ * inside the tag (the tokenizer then drops the tag and stops). Counts the
+ * attribute names in *attrs (duplicates too: Gumbo compares each name with
+ * all the tag's others, so many make its time quadratic). */
+static ptr prescan_skip_attrs(ptr p, ptr end, bool *self_closing, size_t *attrs) {
   *self_closing = false;
   for (;;) {
     /* before attribute name */
@@ -170,6 +172,7 @@ static ptr prescan_skip_attrs(ptr p, ptr end, bool *self_closing) {
     if (*p == '>') return p + 1;
     if (*p != '/') {
       /* attribute name: its first character may be '=' */
+      ++*attrs;
       p++;
       while (p < end && !(prescan_class(*p) & C_ATTR_END)) p++;
       /* after attribute name */
@@ -342,6 +345,14 @@ static ptr prescan_skip_script(prescan_state *s, ptr body) {
   return p;
 }
 
+/* prescan_skip_attrs, keeping the count of the tag with the most. */
+static ptr prescan_skip_tag_attrs(prescan_state *s, ptr p, bool *self_closing) {
+  size_t attrs = 0;
+  ptr after = prescan_skip_attrs(p, s->end, self_closing, &attrs);
+  if (attrs > s->out->attrs) s->out->attrs = attrs;
+  return after;
+}
+
 /* p is at the first letter of a start tag's name. Returns where the data
  * state resumes, or NULL to stop. */
 static ptr prescan_read_start_tag(prescan_state *s, ptr name) {
@@ -349,7 +360,7 @@ static ptr prescan_read_start_tag(prescan_state *s, ptr name) {
   while (p < end && !(prescan_class(*p) & C_NAME_END)) p++;
   size_t len = (size_t)(p - name);
   bool self_closing;
-  ptr after = prescan_skip_attrs(p, end, &self_closing);
+  ptr after = prescan_skip_tag_attrs(s, p, &self_closing);
   if (!after) return NULL;
   GumboTag tag = gumbo_tagn_enum((const char *)name, (unsigned)len);
   if (s->foreign) {
@@ -403,7 +414,7 @@ static ptr prescan_read_end_tag(prescan_state *s, ptr p) {
   ptr name = p;
   while (p < end && !(prescan_class(*p) & C_NAME_END)) p++;
   bool self_closing;
-  ptr after = prescan_skip_attrs(p, end, &self_closing);
+  ptr after = prescan_skip_tag_attrs(s, p, &self_closing);
   if (!after) return NULL;
   GumboTag tag = gumbo_tagn_enum((const char *)name, (unsigned)(p - name));
   if (s->foreign) {

@@ -3,7 +3,7 @@
  * of <script> and <style> elements are, so dom.c can hand Gumbo the markup
  * alone (with a placeholder per body) and attach the bodies to the tree
  * afterwards; the same pass estimates the element nesting depth for the
- * depth guard. The prescan only proposes: dom.c checks every placeholder in
+ * depth guard, and counts attributes for the attribute guard. The prescan only proposes: dom.c checks every placeholder in
  * Gumbo's tree and parses the original bytes on any mismatch, so a wrong
  * guess here costs time, never correctness. Also here: the placeholders
  * (nonce, shortened document) and the input normalization Gumbo applies to
@@ -29,9 +29,10 @@ typedef struct prescan_result {
   size_t n, cap;
   size_t skipped;         /* total length of the bodies */
   bool failed;            /* out of memory: bodies is incomplete (what is there is valid) */
+  size_t attrs;           /* most attributes written in one tag (the attribute guard) */
 } prescan_result;
 
-#define PRESCAN_RESULT_INIT {0, NULL, 0, 0, 0, false}
+#define PRESCAN_RESULT_INIT {0, NULL, 0, 0, 0, false, 0}
 
 /* Scans text. Records the bodies of script (those that never enter the
  * tokenizer's escaped states, i.e. contain no "<!--") and style elements

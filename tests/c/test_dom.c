@@ -123,6 +123,44 @@ static void test_limits(void) {
   dom_free(d);
   buf_free(&many);
 
+  /* Attributes: a tag with more than max_attributes (duplicates count:
+   * Gumbo compares each with the others), also one cut off at the end of
+   * the input, is refused; as many is fine. */
+  buf attrs = BUF_INIT;
+  buf_puts(&attrs, "<p><b id=x");
+  for (int i = 0; i < DOM_DEFAULT_MAX_ATTRIBUTES - 1; i++) buf_puts(&attrs, " a='1'");
+  buf_puts(&attrs, ">");
+  d = dom_parse(attrs.data, attrs.len, NULL, err, sizeof err);
+  CHECK(d != NULL);
+  CHECK_STR(dom_attr_find(first(d, "b"), "id")->value, "x");
+  dom_free(d);
+  attrs.len--;
+  buf_puts(&attrs, " a");
+  CHECK(dom_parse(attrs.data, attrs.len, NULL, err, sizeof err) == NULL);
+  CHECK(strstr(err, "257 attributes, over the limit of 256 (max_attributes)") != NULL);
+  dom_options more = {.max_attributes = 1000};
+  d = dom_parse(attrs.data, attrs.len, &more, err, sizeof err);
+  CHECK(d != NULL);
+  dom_free(d);
+  buf_free(&attrs);
+
+  /* Numeric references past INT_MAX, which Gumbo 0.10.1 cannot count,
+   * read as U+FFFD as in a browser, in text and attribute values; smaller
+   * ones as before. */
+  static const char refs[] = "<p title='&#x80000000;'>&#2147483648;|&#1111111111111111;|&#8589934657;"
+                             "|&#2147483647;|&#x10FFFF;|&#0000000000065;|&#</p>";
+  d = dom_parse(refs, sizeof refs - 1, NULL, err, sizeof err);
+  CHECK(d != NULL);
+  if (d) {
+    GumboNode *para = first(d, "p");
+    buf text = BUF_INIT;
+    text_content(para, &text);
+    CHECK_STR(buf_str(&text), "\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd|\xf4\x8f\xbf\xbf|A|&#");
+    CHECK_STR(dom_attr_find(para, "title")->value, "\xef\xbf\xbd");
+    buf_free(&text);
+    dom_free(d);
+  }
+
   /* NUL bytes and invalid UTF-8 parse; text carries U+FFFD. */
   static const char nul[] = "<p>a\0b\xff</p>";
   d = dom_parse(nul, sizeof nul - 1, NULL, err, sizeof err);

@@ -397,7 +397,7 @@ static void test_deep(void) {
   for (int i = 0; i < DEPTH; i++) buf_puts(&b, "<div>");
   buf_puts(&b, "<span id=leaf></span>");
   char err[256];
-  dom_options opts = {0, DEPTH + 100, NULL};
+  dom_options opts = {.max_depth = DEPTH + 100};
   dom_doc *d = dom_parse(b.data, b.len, &opts, err, sizeof err);
   buf_free(&b);
   CHECK(d != NULL);

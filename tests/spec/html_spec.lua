@@ -215,10 +215,12 @@ describe("hostile input", function()
     doc:close()
   end)
 
-  it("handles 10,000 attributes on one element", function()
+  it("refuses more than max_attributes attributes on one element, and handles 10,000 when allowed", function()
     local attrs = {}
     for i = 1, 10000 do attrs[i] = ("a%d=v%d"):format(i, i) end
-    local doc = glean.html("<div " .. table.concat(attrs, " ") .. ">x</div>")
+    local html = "<div " .. table.concat(attrs, " ") .. ">x</div>"
+    assert.error_matches(function() glean.html(html) end, "a tag has 10000 attributes, over the limit of 256 %(max_attributes%)")
+    local doc = glean.html(html, {max_attributes = 10000})
     local div = doc:select_one("div[a9999=v9999]")
     assert.equal("v10000", div:attr("a10000"))
     local n = 0

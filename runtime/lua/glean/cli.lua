@@ -3,6 +3,7 @@
 --   glean shell URL|FILE                   a REPL with the page loaded
 -- Each returns the process exit status.
 local glean = require "glean"
+local sandbox = require "glean.sandbox"
 
 local cli = {}
 
@@ -29,6 +30,12 @@ options:
   --stats FILE          write the final stats as JSON to FILE
   --progress SECONDS    time between progress lines (0: none)
   --log-level LEVEL     debug, info, warn, error or off (default info)
+  --trust               run the adapter with the full standard library (default: a
+                        sandbox without os.execute, io.popen, writing files, ...)
+  --memory-limit MB     Lua memory the runtime may reach while adapter code runs;
+                        a handler past it fails its page (default 1024; 0: none)
+  --time-limit N        Lua instructions one handler call may run (5e7 to 2e8 take a
+                        second); past it the page fails (default 1e9; 0: none)
 
 exit status: 0 all pages handled, 1 some page failed (fetch or handler
 error), 2 usage or adapter error, 130 interrupted.
@@ -48,26 +55,40 @@ local OPTIONS = {
   ["ignore-robots"] = {"flag", "robots"}, ["no-cookies"] = {"flag", "cookies"},
   ["user-agent"] = {"string", "user_agent"}, stats = {"string", "stats_file"},
   mirror = {"mirror", "mirrors"}, ["log-level"] = {"level"},
+  trust = {"trust"}, ["memory-limit"] = {"limit", "memory_limit"}, ["time-limit"] = {"limit", "time_limit"},
 }
+
+-- Kinds of option that take no value.
+local FLAG = {flag = true, trust = true}
 
 -- Applies glean run's option NAME with VALUE to a crawl options table: the
 -- one reading of these options, for the command line and the embedding API
 -- (glean_set_option). A flag takes nil or "true" (the API may say "false"
--- to undo it); mirror adds to a list; log-level sets the runtime's logger.
+-- to undo it); mirror adds to a list; log-level sets the runtime's logger;
+-- trust and the limits set the runtime's (glean.sandbox: adapters loaded
+-- and handlers run from then on), the limits the crawl's too.
 -- Returns true, or nil and a message.
 function cli.set_option(options, name, value)
   local spec, flag = OPTIONS[name], "--" .. name
   if not spec then return nil, ("unknown option '%s'"):format(flag) end
   local kind, key = spec[1], spec[2]
-  if kind == "flag" then
+  if FLAG[kind] then
     if value ~= nil and value ~= "true" and value ~= "false" then
       return nil, ("%s takes no value (or true / false), got '%s'"):format(flag, value)
     end
-    options[key] = value == "false"
+    if kind == "trust" then sandbox.set("trust", value ~= "false")
+    else options[key] = value == "false" end
     return true
   end
   if value == nil then return nil, ("option %s needs a value"):format(flag) end
-  if kind == "number" then
+  if kind == "limit" then
+    local n = tonumber(value)
+    if not n or n < 0 or n == math.huge then
+      return nil, ("%s needs a number (0: no limit), got '%s'"):format(flag, value)
+    end
+    options[key] = n
+    sandbox.set(key, n)
+  elseif kind == "number" then
     local n = tonumber(value)
     if not n or n < 0 then return nil, ("%s needs a number, got '%s'"):format(flag, value) end
     options[key] = n
@@ -95,33 +116,18 @@ local function adapter_path(name)
   return nil
 end
 
--- Runs an adapter's chunk (make_chunk(env) loads it) in its own environment
--- (globals it sets stay its own), with dir, if any, on the module path for
--- its helpers. name stands for the adapter in messages.
-local function load_adapter(make_chunk, name, dir)
-  local env = setmetatable({}, {__index = _G})
-  local chunk, err = make_chunk(env)
-  if not chunk then return nil, err end
-  local saved = package.path
-  if dir then package.path = dir .. "/?.lua;" .. saved end
-  local ok, adapter = xpcall(chunk, debug.traceback)
-  package.path = saved
-  if not ok then return nil, adapter end
-  if type(adapter) ~= "table" then
-    return nil, ("%s: an adapter must return a table, got %s"):format(name, type(adapter))
-  end
-  adapter._source = name
-  return adapter
-end
+-- Both load through glean.sandbox (the adapter's environment, its limits,
+-- trust); its own globals stay its own.
 
--- Loads an adapter file; returns the adapter, or nil and a message.
+-- Loads an adapter file, whose folder holds the modules it may require;
+-- returns the adapter, or nil and a message.
 function cli.load_adapter(path)
-  return load_adapter(function(env) return loadfile(path, "t", env) end, path, path:match("^(.*)/[^/]*$") or ".")
+  return sandbox.load(function(env) return loadfile(path, "t", env) end, path, path:match("^(.*)/[^/]*$") or ".")
 end
 
 -- Loads an adapter from its source text (the embedding API's).
 function cli.load_adapter_source(source, name)
-  return load_adapter(function(env) return load(source, "=" .. name, "t", env) end, name, nil)
+  return sandbox.load(function(env) return load(source, "=" .. name, "t", env) end, name, nil)
 end
 
 function cli.run(args)
@@ -146,7 +152,7 @@ function cli.run(args)
     elseif a:sub(1, 2) == "--" then
       local spec = OPTIONS[a:sub(3)]
       if not spec then return usage_error(("unknown option '%s'"):format(a)) end
-      local ok, err = cli.set_option(options, a:sub(3), spec[1] ~= "flag" and value() or nil)
+      local ok, err = cli.set_option(options, a:sub(3), not FLAG[spec[1]] and value() or nil)
       if not ok then return usage_error(err) end
     elseif not adapter_arg then
       adapter_arg = a

@@ -12,6 +12,7 @@
 local glean = require "glean"
 local sched = require "glean.sched"
 local page_mt = require "glean.page"
+local sandbox = require "glean.sandbox"
 
 local crawl = {}
 
@@ -39,6 +40,7 @@ local OPTION_TYPES = {
   grace = "number", mirrors = "table", tracking = "table", stats_file = "string",
   urls = "table", allow_subdomains = "boolean",
   on_error = "function",  -- on_error(url, message) for each page that failed (the embedding API's)
+  memory_limit = "number", time_limit = "number",  -- adapter code's limits (glean.sandbox)
 }
 
 -- Options that count things: a fraction would be refused further down,
@@ -54,6 +56,9 @@ local function check_options(t, where)
     end
     if WHOLE[k] and v ~= math.floor(v) then
       error(("%s: option '%s' must be a whole number, got %s"):format(where, k, v), 0)
+    end
+    if (k == "memory_limit" or k == "time_limit") and v < 0 then
+      error(("%s: option '%s' must not be negative, got %s"):format(where, k, v), 0)
     end
   end
 end
@@ -110,6 +115,8 @@ local function check_adapter(adapter, where)
   if adapter.settings ~= nil then
     if type(adapter.settings) ~= "table" then error(where .. ": 'settings' must be a table", 0) end
     check_options(adapter.settings, where .. ": settings")
+    -- It would run in the crawl's own code, outside the adapter's limits.
+    if adapter.settings.on_error ~= nil then error(where .. ": settings: 'on_error' is the caller's option, not an adapter's", 0) end
   end
 end
 
@@ -162,11 +169,14 @@ function crawl.run(adapter, options)
   -- A bad mirror is the caller's mistake: say so without glean's own line.
   if not made then error((tostring(engine):gsub("^%[glean%][^:]*:%d+: ", "")), 0) end
   local previous_engine = glean.use_engine(engine)
+  local restore_limits = sandbox.for_crawl(adapter, options, log.warn)
   -- Whichever way the crawl ends (an error too), glean.fetch gets its
-  -- engine back and this one's connections and threads go.
+  -- engine back, this one's connections and threads go, and the runtime's
+  -- limits are its own again.
   local _ <close> = setmetatable({}, {__close = function()
     glean.use_engine(previous_engine)
     engine:close()
+    restore_limits()
   end})
   local frontier = glean.frontier({
     max_depth = settings.depth, max_queued = settings.max_queued, tracking = settings.tracking,
@@ -224,7 +234,7 @@ function crawl.run(adapter, options)
   -- against https.
   local function follow(url, depth, referer)
     if url and adapter.canonical then url = glean.url.canonical(url, adapter.canonical) end
-    if url and rule_for(adapter, url) then add(url, depth, referer) end
+    if url and sandbox.call(rule_for, adapter, url) then add(url, depth, referer) end
   end
 
   for _, url in ipairs(seeds) do
@@ -285,10 +295,13 @@ function crawl.run(adapter, options)
     -- The page is where the request ended up, after any redirect.
     local page = page_mt.new(resp, resp.url, depth, function(link) follow(link, depth + 1, url) end)
     handlers = handlers + 1
-    sched.spawn(run_page, function(ok, err)
+    local guard = sandbox.guard()
+    sched.spawn_guarded(guard, run_page, function(ok, err)
       handlers = handlers - 1
-      page:close()
+      -- Not page:close(): the handler may have replaced that.
+      page_mt.close(page)
       if not ok then
+        err = guard.explain(err)
         stats.handler_errors = stats.handler_errors + 1
         stats.failed = stats.failed + 1
         log.error(("handler failed for %s: %s"):format(url, tostring(err)))
@@ -317,7 +330,11 @@ function crawl.run(adapter, options)
           if not r.error and r.status < 400 then
             local urls, kind = glean.sitemap(r.body)
             for _, u in ipairs(urls) do
-              if kind == "index" then log.debug("sitemap index entries are not followed: " .. u) else follow(u, 1, sm) end
+              if kind == "index" then
+                log.debug("sitemap index entries are not followed: " .. u)
+              else
+                follow(u, 1, sm)
+              end
             end
           end
           r:close()
@@ -336,7 +353,7 @@ function crawl.run(adapter, options)
   end
 
   local function start(url, depth)
-    local rule = rule_for(adapter, url)
+    local rule = sandbox.call(rule_for, adapter, url)
     if not rule then
       log.warn("no page rule matches " .. url .. ": skipped")
       return

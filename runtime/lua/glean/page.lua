@@ -6,9 +6,16 @@
 local page = {}
 page.__index = page
 
+-- What page.close frees, where the handler cannot reach it: a handler may
+-- set any field of its page, and close runs after it, outside the limits
+-- the handler runs under (glean.sandbox).
+local owned = setmetatable({}, {__mode = "k"}) -- page -> {response = ..., doc = ...}
+
 -- follow_fn(url) is the crawl's: it queues an absolute URL if a rule wants it.
 function page.new(response, url, depth, follow_fn)
-  return setmetatable({response = response, url = url, depth = depth, status = response.status, _follow = follow_fn}, page)
+  local p = setmetatable({response = response, url = url, depth = depth, status = response.status, _follow = follow_fn}, page)
+  owned[p] = {response = response}
+  return p
 end
 
 -- A page for a document the host already has (the embedding API's
@@ -23,15 +30,17 @@ end
 
 -- The parsed document (parsed on a worker thread when the crawl fetched it).
 function page:doc()
-  if not self._doc then self._doc = self.response:html() end
-  return self._doc
+  local own = assert(owned[self], "not a page")
+  if not own.doc then own.doc = own.response:html() end
+  return own.doc
 end
 
 -- Frees the page's memory now rather than at garbage collection: a crawl
 -- calls it when the handler is done.
 function page:close()
-  if self._doc then self._doc:close() end
-  self.response:close()
+  local own = assert(owned[self], "not a page")
+  if own.doc then own.doc:close() end
+  own.response:close()
 end
 
 function page:select(css) return self:doc():select(css) end

@@ -19,13 +19,15 @@ local function waiters_of(engine)
 end
 
 local awaiting = setmetatable({}, {__mode = "k"}) -- coroutines blocked in await
+local guards = setmetatable({}, {__mode = "k"})   -- coroutine -> its guard (spawn_guarded)
 
 local function finish(co, ok, ...)
   local status = coroutine.status(co)
   if status == "suspended" and not awaiting[co] then
     -- It yielded by itself: nothing would ever resume it, so end it now
     -- rather than leave the loop waiting for it.
-    coroutine.close(co)
+    local guard = guards[co]
+    if guard then guard.close(co) else coroutine.close(co) end
     local on_exit = owned[co]
     owned[co] = nil
     if on_exit then on_exit(false, "coroutine.yield outside glean.fetch: nothing would resume it") end
@@ -41,16 +43,27 @@ end
 -- Resumes an owned coroutine; reports its end (ok, results or error with
 -- traceback) to the exit callback given to spawn.
 local function resume(co, ...)
-  finish(co, coroutine.resume(co, ...))
+  local guard = guards[co]
+  finish(co, (guard and guard.resume or coroutine.resume)(co, ...))
 end
 
 -- Starts fn(...) in an owned coroutine and runs it to its first wait.
 -- on_exit(ok, ...) is called when it ends: ok false with a message that
 -- carries a traceback when it raised.
 function sched.spawn(fn, on_exit, ...)
+  return sched.spawn_guarded(nil, fn, on_exit, ...)
+end
+
+-- The same, with every run of the coroutine (and its closing) through the
+-- guard's resume(co, ...) and close(co), which work as coroutine.resume and
+-- coroutine.close do, and its traceback as the message handler: how
+-- glean.sandbox holds handlers to their limits.
+function sched.spawn_guarded(guard, fn, on_exit, ...)
+  local traceback = guard and guard.traceback or debug.traceback
   local co = coroutine.create(function(...)
-    return xpcall(fn, debug.traceback, ...)
+    return xpcall(fn, traceback, ...)
   end)
+  guards[co] = guard
   owned[co] = function(ok, pcall_ok, ...)
     if on_exit then
       if ok then on_exit(pcall_ok, ...) else on_exit(false, pcall_ok) end
