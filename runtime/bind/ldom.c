@@ -460,6 +460,16 @@ static int ldom_doc_index(lua_State *L) {
     else lua_pushnil(L);
     return 1;
   }
+  if (strcmp(key, "stats") == 0 && d->dom) {
+    /* How the parse went: whether the raw-text fast path was taken. */
+    dom_parse_stats st = dom_stats(d->dom);
+    lua_createtable(L, 0, 4);
+    lua_pushboolean(L, st.prescan_used), lua_setfield(L, -2, "prescan_used");
+    lua_pushboolean(L, st.fell_back), lua_setfield(L, -2, "fell_back");
+    lua_pushinteger(L, (lua_Integer)st.bytes_skipped), lua_setfield(L, -2, "bytes_skipped");
+    lua_pushinteger(L, (lua_Integer)st.bodies), lua_setfield(L, -2, "bodies");
+    return 1;
+  }
   lua_getmetatable(L, 1);
   lua_getfield(L, -1, "methods");
   lua_getfield(L, -1, key);

@@ -92,6 +92,17 @@ describe("glean.html", function()
     assert.matches("^<!DOCTYPE html><html>", doc:html())
   end)
 
+  it("tells whether the raw-text fast path was taken", function()
+    local big = "<style>" .. string.rep("p { color: red }\n", 400) .. "</style><script>" ..
+      string.rep("var x = 1;\n", 400) .. "</script><p>hi</p>"
+    local st = glean.html(big).stats
+    assert.is_true(st.prescan_used)
+    assert.is_false(st.fell_back)
+    assert.equal(2, st.bodies)
+    assert.is_true(st.bytes_skipped > 10000)
+    assert.is_false(glean.html("<p>small</p>").stats.prescan_used)
+  end)
+
   it("tells the document URL and charset", function()
     assert.equal("https://example.com/a/b.html", doc.url)
     assert.equal("UTF-8", doc.charset)
