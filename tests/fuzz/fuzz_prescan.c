@@ -1,7 +1,7 @@
 /* fuzz_prescan.c — libFuzzer target for the parse fast path: on any bytes, a
  * full parse and the fast path (the prescan's bodies, naive ones, perturbed
  * ones) must give identical trees (tests/fuzz/prescan_check.h). Built and
- * run by tests/fuzz/run.sh; findings go to tests/fuzz/corpus/prescan/,
+ * run by scripts/fuzz; findings go to tests/fuzz/corpus/prescan/,
  * which test_prescan replays. */
 #include <stdint.h>
 #include <stdlib.h>
