@@ -207,24 +207,18 @@ function crawl.run(adapter, options)
   local full_warned = false
   local agent = settings.user_agent:match("^[%w_-]+") or "glean"
   local robots = {}        -- origin -> Robots, or a list of pages waiting for it
-  local tags = {}          -- frontier tag -> referring page URL (for error messages)
-  local next_tag = 0
   local interrupted_at     -- when the first Ctrl-C came
 
   local function add(url, depth, referer)
     if not url then return end
-    next_tag = next_tag + 1
-    local status = frontier:add(url, depth, next_tag)
-    if status == "added" then
-      tags[next_tag] = referer
-    else
-      if status ~= "seen" then stats.dropped[status] = (stats.dropped[status] or 0) + 1 end
-      if status == "full" and not full_warned then
-        full_warned = true
-        log.warn(("frontier full (max_queued=%d): dropping URLs such as %s; raise max_queued"):format(settings.max_queued, url))
-      elseif status == "bad URL" then
-        log.debug("not a crawlable URL: " .. url)
-      end
+    local status = frontier:add(url, depth)
+    if status == "added" or status == "seen" then return end
+    stats.dropped[status] = (stats.dropped[status] or 0) + 1
+    if status == "full" and not full_warned then
+      full_warned = true
+      log.warn(("frontier full (max_queued=%d): dropping URLs such as %s; raise max_queued"):format(settings.max_queued, url))
+    elseif status == "bad URL" then
+      log.debug(("not a crawlable URL: %s (linked from %s)"):format(url, referer))
     end
   end
 
