@@ -337,7 +337,9 @@ function crawl.run(adapter, options)
     end
     for _, item in ipairs(waiting) do
       -- After Ctrl-C only pages already in flight finish; these were not.
-      if interrupted_at then break end
+      -- The count is read live: the interrupt may have come during this
+      -- very turn of the loop, before the loop itself has seen it.
+      if interrupted_at or (glean.interrupts and glean.interrupts() > 0) then break end
       if rules:allowed(target_of(item[1])) then submit(item[1], item[2], item[3])
       else
         stats.robots_skipped = stats.robots_skipped + 1
