@@ -44,6 +44,13 @@ http {{
 """
 
 
+def _die_with_parent():
+    """In the child, before exec: nginx gets SIGTERM (fast shutdown) if the
+    process that started it dies without stopping it (killed, say)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -66,7 +73,8 @@ class Nginx:
                 f.write(CONFIG.format(tmp=self.tmp, port=self.port, root=self.root))
             log = os.path.join(self.tmp, "error.log")
             self.proc = subprocess.Popen([NGINX, "-e", log, "-p", self.tmp, "-c", conf, "-g", "daemon off;"],
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         preexec_fn=_die_with_parent)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.proc.poll() is None:
                 try:
@@ -121,6 +129,7 @@ class Nginx:
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop nginx on kill too
     with Nginx(sys.argv[1]) as server:
         print(server.base, flush=True)
         try:
