@@ -497,6 +497,7 @@ static int lfetch_response_index(lua_State *L) {
   else if (strcmp(key, "ok") == 0) lua_pushboolean(L, res->error == FETCH_OK && res->status >= 200 && res->status < 300);
   else if (strcmp(key, "url") == 0) lua_pushstring(L, res->url);
   else if (strcmp(key, "body") == 0) lua_pushlstring(L, buf_str(&res->body), res->body.len);
+  else if (strcmp(key, "size") == 0) lua_pushinteger(L, (lua_Integer)res->body.len); /* without copying the body */
   else if (strcmp(key, "headers") == 0) lfetch_push_headers(L, res);
   else if (strcmp(key, "content_type") == 0) lua_pushstring(L, res->content_type);
   else if (strcmp(key, "charset") == 0) lua_pushstring(L, res->charset);

@@ -101,6 +101,7 @@ describe("glean.fetch", function()
     it("give timings that add up, in seconds", function()
       local resp = assert(glean.fetch(B .. "/slow?bytes=4&ms=100"))
       assert.equal("xxxx", resp.body)
+      assert.equal(4, resp.size)
       local t = resp.timings
       for _, k in ipairs({"dns", "connect", "tls", "first_byte", "total"}) do
         assert.equal("number", type(t[k]), k)

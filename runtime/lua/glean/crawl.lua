@@ -277,7 +277,7 @@ function crawl.run(adapter, options)
       return
     end
     stats.pages = stats.pages + 1
-    stats.bytes = stats.bytes + #resp.body
+    stats.bytes = stats.bytes + resp.size
     log.debug(("fetched %d %s"):format(resp.status, url))
     if resp.status >= 400 then
       stats.http_errors = stats.http_errors + 1
