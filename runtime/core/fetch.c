@@ -88,6 +88,8 @@ struct fetch_engine {
   CURLM *multi;
   CURLSH *share;
   workers *pool;
+  size_t on_pool;      /* jobs submitted to the pool and not taken back */
+  size_t max_on_pool;  /* past it, no transfer starts (see fetch_may_start) */
   fetch_host **buckets;
   size_t nbuckets, nhosts;
   fetch_host *wait_head, *wait_tail;  /* hosts with queued requests */
@@ -763,6 +765,7 @@ static void fetch_run_after(workers_job *work) {
 static void fetch_finish(fetch_engine *e, fetch_job *j) {
   if (j->after) {
     j->work.run = fetch_run_after;
+    e->on_pool++;
     workers_submit(e->pool, &j->work);
   } else {
     list_push(&e->ready, j);
@@ -817,6 +820,7 @@ uint64_t fetch_submit(fetch_engine *e, const fetch_request *req) {
     break;
   case ROUTE_FILE:
     j->work.run = fetch_read_file;
+    e->on_pool++;
     workers_submit(e->pool, &j->work);
     break;
   case ROUTE_ERROR:
@@ -1069,15 +1073,24 @@ static void fetch_wake_sleepers(fetch_engine *e, double now) {
   }
 }
 
+/* Whether a transfer may start: a slot is free, and the workers are not
+ * behind. Bodies fetched faster than the workers parse them would pile up
+ * on the pool's queue, which is most of a crawl's memory when the site is
+ * near (a page waiting holds its body, one being parsed its tree as well);
+ * a short queue is all the workers need to stay busy. */
+static bool fetch_may_start(const fetch_engine *e) {
+  size_t backlog = e->on_pool + e->ready.n;
+  return e->running.n + backlog < (size_t)e->cfg.max_in_flight && backlog < e->max_on_pool;
+}
+
 /* Starts what the limits allow, one request per host per pass, rotating
  * the hosts so that none waits behind another's long queue. */
 static void fetch_start_queued(fetch_engine *e, double now) {
-  size_t max = (size_t)e->cfg.max_in_flight;
-  for (bool started = true; started && e->running.n < max;) {
+  for (bool started = true; started && fetch_may_start(e);) {
     started = false;
     /* A pass: each host waiting now, once; those put back come after last. */
     fetch_host *last = e->wait_tail;
-    for (fetch_host *h = NULL; h != last && e->running.n < max;) {
+    for (fetch_host *h = NULL; h != last && fetch_may_start(e);) {
       h = host_wait_pop(e);
       if (h->active < e->cfg.max_per_host && now >= host_ready_at(e, h)) {
         fetch_job *j = list_pop(&h->queue);
@@ -1110,6 +1123,7 @@ static void fetch_collect(fetch_engine *e) {
   }
   for (workers_job *w = workers_take(e->pool), *next; w; w = next) {
     next = w->next;
+    e->on_pool--;
     list_push(&e->ready, (fetch_job *)((char *)w - offsetof(fetch_job, work)));
   }
 }
@@ -1121,7 +1135,8 @@ static int fetch_wait_ms(const fetch_engine *e, int timeout_ms) {
   double now = fetch_now(), until = now + timeout_ms / 1000.0;
   for (const fetch_job *j = e->sleeping.head; j; j = j->next)
     if (j->wake_at < until) until = j->wake_at;
-  if (e->running.n < (size_t)e->cfg.max_in_flight)
+  /* Else a worker's notify wakes the poll when it is done. */
+  if (fetch_may_start(e))
     for (const fetch_host *h = e->wait_head; h; h = h->wait_next) {
       double t = host_ready_at(e, h);
       if (h->active < e->cfg.max_per_host && t < until) until = t;
@@ -1266,6 +1281,7 @@ fetch_engine *fetch_new(const fetch_config *cfg, char *err, size_t errlen) {
     fetch_free(e);
     return NULL;
   }
+  e->max_on_pool = 4 * (size_t)workers_count(e->pool);
   return e;
 }
 

@@ -92,6 +92,8 @@ void workers_submit(workers *w, workers_job *job) {
   pthread_mutex_unlock(&w->lock);
 }
 
+int workers_count(const workers *w) { return w->nthreads; }
+
 workers_job *workers_take(workers *w) {
   pthread_mutex_lock(&w->lock);
   workers_job *jobs = w->done.head;

@@ -20,6 +20,9 @@ workers *workers_new(int n, void (*notify)(void *ud), void *ud);
 
 void workers_submit(workers *w, workers_job *job);
 
+/* The threads started. */
+int workers_count(const workers *w);
+
 /* Removes and returns the jobs that have run, oldest first, linked through
  * next; NULL if none has. */
 workers_job *workers_take(workers *w);

@@ -817,6 +817,53 @@ static void test_workers(void) {
   fetch_free(e);
 }
 
+/* A parser slower than the network: responses must not pile up behind it. */
+static void slow_after(fetch_response *res, void *ud) {
+  (void)res;
+  (void)ud;
+  struct timespec ts = {0, 5 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+}
+
+static size_t peak_unhandled;
+
+/* Counts the responses fetched and not yet handed over, this one included. */
+static void note_unhandled(fetch_response *res, void *ud) {
+  fetch_stats st;
+  fetch_stats_get(ud, &st);
+  uint64_t delivered = st.responses;
+  for (int k = 0; k < FETCH_ERROR_KINDS; k++) delivered += st.errors[k];
+  size_t unhandled = (size_t)(st.requests - st.queued - delivered) + 1;
+  if (unhandled > peak_unhandled) peak_unhandled = unhandled;
+  fetch_response_free(res);
+}
+
+static void test_backlog(void) {
+  fetch_config cfg;
+  test_config(&cfg);
+  cfg.workers = 1;
+  cfg.max_in_flight = 8;
+  cfg.max_per_host = 8;
+  fetch_engine *e = engine(&cfg);
+  peak_unhandled = 0;
+  for (int i = 0; i < 80; i++) {
+    fetch_request req;
+    fetch_request_init(&req, U("%s/hello", base));
+    req.after = slow_after;
+    req.done = note_unhandled;
+    req.ud = e;
+    CHECK(fetch_submit(e, &req) != 0);
+  }
+  drain(e);
+  fetch_stats st;
+  fetch_stats_get(e, &st);
+  CHECK(st.responses == 80);
+  /* A response waiting for its `after` holds its slot: the requests
+   * started, in flight or waiting, never pass max_in_flight. */
+  CHECK(peak_unhandled >= 2 && peak_unhandled <= 8);
+  fetch_free(e);
+}
+
 static int cancelled;
 
 static void count_cancelled(fetch_response *res, void *ud) {
@@ -917,6 +964,7 @@ int main(void) {
     test_host_delay();
     test_mirrors();
     test_workers();
+    test_backlog();
     test_cancel_and_wakeup();
   }
   if (server > 0) {
