@@ -225,6 +225,62 @@ static void test_page_errors(void) {
   glean_destroy(rt);
 }
 
+static const char *const LIMITS_ADAPTER =
+    "return {pages = {\n"
+    "  {path = '^/loop/', parse = function(page) while true do end end},\n"
+    "  {path = '^/alloc/', parse = function(page)\n"
+    "     local t = {}; while true do t[#t + 1] = ('x'):rep(1 << 20) .. #t end end},\n"
+    "  {path = '^/close/', parse = function(page) page.close = function() while true do end end end},\n"
+    "  {match = function(url) return url:find('/matchloop/') and (function() while true do end end)() end},\n"
+    "  {path = '.', parse = function(page) return {execute = type(os.execute), t = page:text('p')} end},\n"
+    "}}\n";
+
+/* An adapter's code runs under the runtime's limits in glean_extract as in
+ * a crawl: an endless loop or endless allocation fails its page, naming the
+ * limit, and the runtime goes on; without trust the adapter has no
+ * os.execute. */
+static void test_limits(void) {
+  glean_runtime *rt = glean_new();
+  CHECK(glean_set_option(rt, "time-limit", "1e6") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "memory-limit", "64") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "time-limit", "-1") == GLEAN_EINVAL);
+  CHECK(glean_set_option(rt, "memory-limit", "lots") == GLEAN_EINVAL);
+  CHECK(glean_load_adapter_string(rt, LIMITS_ADAPTER, strlen(LIMITS_ADAPTER), "limits") == GLEAN_OK);
+  sinks s;
+  glean_callbacks cb = sinks_callbacks(&s);
+  const char *doc = "<p>still here</p>";
+  const char *const failing[][2] = {
+      {"https://x.test/loop/1", "time limit exceeded"},
+      {"https://x.test/alloc/1", "memory limit exceeded"},
+      {"https://x.test/matchloop/1", "time limit exceeded"},
+  };
+  for (size_t i = 0; i < sizeof failing / sizeof *failing; i++) {
+    double t0 = now();
+    CHECK(glean_extract(rt, failing[i][0], doc, strlen(doc), NULL, &cb) == GLEAN_EPAGE);
+    CHECK(now() - t0 < 30);
+    CHECK_STR(s.errors.url, failing[i][0]);
+    CHECK(strstr(s.errors.message, failing[i][1]) != NULL);
+    if (!strstr(s.errors.message, failing[i][1])) fprintf(stderr, "%s: %s\n", failing[i][0], s.errors.message);
+    CHECK(glean_extract(rt, "https://x.test/ok", doc, strlen(doc), NULL, &cb) == GLEAN_OK);
+    CHECK(strstr(record_text(&s), "\"t\":\"still here\"") != NULL);
+    collected_reset(&s.records);
+  }
+  /* The page is closed by the runtime, not by the adapter's replacement. */
+  CHECK(glean_extract(rt, "https://x.test/close/1", doc, strlen(doc), NULL, &cb) == GLEAN_OK);
+  CHECK(s.errors.count == 3);
+  CHECK(glean_extract(rt, "https://x.test/ok", doc, strlen(doc), NULL, &cb) == GLEAN_OK);
+  CHECK(strstr(record_text(&s), "\"execute\":\"nil\"") != NULL);
+  collected_reset(&s.records);
+
+  /* Trusted, the same adapter has the full standard library. */
+  CHECK(glean_set_option(rt, "trust", NULL) == GLEAN_OK);
+  CHECK(glean_load_adapter_string(rt, LIMITS_ADAPTER, strlen(LIMITS_ADAPTER), "limits") == GLEAN_OK);
+  CHECK(glean_extract(rt, "https://x.test/ok", doc, strlen(doc), NULL, &cb) == GLEAN_OK);
+  CHECK(strstr(record_text(&s), "\"execute\":\"function\"") != NULL);
+  collected_reset(&s.records);
+  glean_destroy(rt);
+}
+
 static void test_options(void) {
   glean_runtime *rt = glean_new();
   CHECK(glean_set_option(rt, "depth", "2") == GLEAN_OK);
@@ -507,6 +563,7 @@ int main(void) {
   test_extract_articles();
   test_charsets();
   test_page_errors();
+  test_limits();
   test_options();
   test_log();
   test_reentry();

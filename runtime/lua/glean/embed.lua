@@ -6,6 +6,7 @@ local glean = require "glean"
 local cli = require "glean.cli"
 local crawl = require "glean.crawl"
 local page_mt = require "glean.page"
+local sandbox = require "glean.sandbox"
 
 local embed = {}
 
@@ -39,14 +40,16 @@ end
 -- Runs the adapter's rule for url on the document; its records go to
 -- glean.emit. Returns false when no rule takes the URL, else true; a
 -- document that does not parse or a handler error raises (the latter with
--- a traceback).
+-- a traceback). The adapter's code runs under the runtime's limits, as in
+-- a crawl: a limit it hits is named in the error.
 function embed.extract(url, body, content_type, charset)
-  local rule = crawl.rule_for(adapter, url)
+  local rule = sandbox.call(crawl.rule_for, adapter, url)
   if not rule then return false end
   if not rule.parse then return true end
   local page = page_mt.of_document(glean.html(body, {url = url, charset = charset}), url, content_type)
-  local ok, err = xpcall(function() crawl.emit_result(rule.parse(page), glean.emit) end, debug.traceback)
-  page:close()
+  local ok, err = sandbox.xpcall(function() crawl.emit_result(rule.parse(page), glean.emit) end, sandbox.traceback)
+  -- Not page:close(): the handler may have replaced that.
+  page_mt.close(page)
   if not ok then error(err, 0) end
   return true
 end
