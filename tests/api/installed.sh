@@ -3,7 +3,8 @@
 # into a temporary prefix, then
 #   embed  examples/embed built there through pkg-config (against
 #          libglean.so and libglean.a) and run over the Coins2Day snapshot:
-#          its records are EXPECTED.jsonl's; libglean.so exports glean.h only
+#          its records are EXPECTED.jsonl's; libglean.so and libglean.a
+#          define glean.h's names only (a host with its own buf_append links)
 #   lua    a stock lua5.4, LUA_CPATH at the installed glean.so, requires
 #          "glean" and crawls the snapshot with glean.crawl
 # GLEAN_TEST_CFLAGS: flags the example needs to link with this build (the
@@ -42,7 +43,34 @@ embed)
     echo "libglean.so exports more than glean.h:" $exports
     exit 1
   fi
+  # libglean.a defines the same names, and a host may have its own of
+  # the library's internal ones.
+  exports=$(nm -g --defined-only "$(dirname "$lib")/libglean.a" | awk 'NF == 3 {print $3}' |
+    grep -Ev '^(glean_[a-z_]+|luaopen_glean)$' || true)
+  if [[ -n $exports ]]; then
+    echo "libglean.a defines more than glean.h:" $exports
+    exit 1
+  fi
   pc=$(find "$prefix" -name glean.pc -print -quit)
+  cat >"$prefix/clash.c" <<'C'
+#include <stdio.h>
+#include "glean.h"
+/* Names the library uses inside. */
+int buf_append(void) { return 1; }
+int url_resolve(void) { return 2; }
+int dom_parse(void) { return 3; }
+int main(void) {
+  glean_runtime *rt = glean_new();
+  printf("%s %d\n", glean_version(), rt && buf_append() + url_resolve() + dom_parse() == 6);
+  glean_destroy(rt);
+  return 0;
+}
+C
+  GLEAN_DEPS=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --print-requires-private glean)
+  # shellcheck disable=SC2046,SC2086
+  cc -std=c11 ${GLEAN_TEST_CFLAGS:-} -I"$prefix/include" -o "$prefix/clash" "$prefix/clash.c" \
+    "$(dirname "$lib")/libglean.a" $(pkg-config --libs $GLEAN_DEPS) -lpthread -lm
+  "$prefix/clash" | grep -q ' 1$'
   cp -r examples/embed "$prefix/example"
   PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$prefix/example" \
     CFLAGS="-O1 -Wall -Wextra -Werror ${GLEAN_TEST_CFLAGS:-}" ingest ingest-static
