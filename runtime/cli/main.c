@@ -83,19 +83,21 @@ static int cli_call(lua_State *L, int nargs) {
   return 0;
 }
 
-/* Ctrl-C during a crawl: the first asks it to finish what is in flight,
- * the second to stop now; the crawl reads the count through
+/* Ctrl-C (or SIGTERM) during a crawl: the first asks it to finish what is
+ * in flight, the second to stop now; the crawl reads the count, and the
+ * last signal for the exit status (128 + its number), through
  * glean.interrupts(). */
-static volatile sig_atomic_t cli_interrupts;
+static volatile sig_atomic_t cli_interrupts, cli_signal;
 
 static void cli_on_interrupt(int sig) {
-  (void)sig;
   if (cli_interrupts < 1000) cli_interrupts++;
+  cli_signal = sig;
 }
 
 static int cli_get_interrupts(lua_State *L) {
   lua_pushinteger(L, cli_interrupts);
-  return 1;
+  lua_pushinteger(L, cli_signal);
+  return 2;
 }
 
 /* glean run / glean shell: written in Lua (glean.cli); returns its status. */

@@ -300,6 +300,27 @@ describe("the crawl", function()
       assert.equal(11, stats.records)
     end)
 
+    it("follows the links of a page whose parse fails", function()
+      local origin, mirror = site("errlinks.test", {chain = 6})
+      local path = adapter("errlinks.lua", [[
+        local function record(page) return {url = page.url} end
+        return {
+          pages = {
+            {path = "^/chain/%d+/$", follow = "a[href]", parse = function(page)
+              if page.url:find("/chain/2/", 1, true) then error("cannot parse this") end
+              return record(page)
+            end},
+            {path = "^/private/%d+/$", parse = record},
+          },
+        }
+      ]])
+      local code, records, err, stats = run({path, origin .. "/chain/0/", "--mirror", mirror})
+      assert.equal(1, code, err)
+      assert.equal(12, stats.pages)
+      assert.equal(11, #records)
+      assert.equal(1, stats.handler_errors)
+    end)
+
     it("exits 0 when every page was handled, HTTP errors included; 1 on a fetch error", function()
       local origin, mirror = site("status.test", {chain = 2, hold_ms = 3000})
       local path = adapter("chain.lua", CHAIN_ADAPTER)
@@ -397,6 +418,18 @@ describe("the crawl", function()
         assert.equal(130, code, err)
         assert.equal("", out)
         assert.same({"/robots.txt"}, sorted_keys(served("int3.test").hits))
+      end)
+
+      it("SIGTERM does what Ctrl-C does, and the exit status says it: 143", function()
+        local origin, mirror = site("term.test", {robots_ms = 1500})
+        local proc = support.spawn({"run", adapter("term.lua", HOLD:format("{}")), origin .. "/hold/0/",
+          "--mirror", mirror, "--progress", "0"})
+        assert.is_true(support.wait_for(function() return served("term.test").hits["/robots.txt"] ~= nil end))
+        proc:signal("TERM")
+        local code, out, err = proc:wait()
+        assert.equal(143, code, err)
+        assert.truthy(err:find("interrupted: finishing pages in flight", 1, true), err)
+        assert.equal("", out)
       end)
 
       it("a second Ctrl-C stops at once, without waiting for pages in flight", function()

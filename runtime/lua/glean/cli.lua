@@ -38,7 +38,8 @@ options:
                         second); past it the page fails (default 1e9; 0: none)
 
 exit status: 0 all pages handled, 1 some page failed (fetch or handler
-error), 2 usage or adapter error, 130 interrupted.
+error), 2 usage or adapter error, 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM).
 ]]
 
 local function usage_error(msg)
@@ -179,7 +180,10 @@ function cli.run(args)
     io.stderr:write("glean: ", tostring(stats), "\n")
     return 2
   end
-  if stats.interrupted then return 130 end
+  if stats.interrupted then
+    local signal = glean.interrupts and select(2, glean.interrupts()) or 0
+    return 128 + (signal ~= 0 and signal or 2)
+  end
   return stats.failed > 0 and 1 or 0
 end
 

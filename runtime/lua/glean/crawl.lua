@@ -246,14 +246,15 @@ function crawl.run(adapter, options)
     if settings.on_error then settings.on_error(url, message) end
   end
 
+  -- Links first: a page whose parse fails still leads to the others.
   local function run_page(page, rule)
-    if rule.parse then emit_result(rule.parse(page), emit) end
     local f = rule.follow
     if type(f) == "function" then
       for _, link in ipairs(f(page) or {}) do page:follow(link) end
     elseif f ~= nil then
       page:follow_links(f)
     end
+    if rule.parse then emit_result(rule.parse(page), emit) end
   end
 
   local function on_response(resp, url, depth, rule)
