@@ -248,7 +248,7 @@ static int ldom_select(lua_State *L) {
   lua_newtable(L);
   ldom_collect c = {L, d, 1, 0};
   luaL_checkstack(L, 4, NULL);
-  sel_select(sel, root, ldom_collect_one, &c);
+  sel_select(sel, root, ldom_collect_one, &c, NULL);
   return 1;
 }
 
@@ -258,7 +258,7 @@ static int ldom_select_one(lua_State *L) {
   GumboNode *root = ldom_check_target(L, 1, &d);
   const sel_list *sel = ldom_compile(L, 2);
   GumboNode *first = NULL;
-  sel_select(sel, root, ldom_first_one, &first);
+  sel_select(sel, root, ldom_first_one, &first, NULL);
   ldom_push_node(L, first, d, 1);
   return 1;
 }
@@ -266,7 +266,7 @@ static int ldom_select_one(lua_State *L) {
 static int ldom_matches(lua_State *L) {
   ldom_node *u = ldom_check_node(L, 1);
   const sel_list *sel = ldom_compile(L, 2);
-  lua_pushboolean(L, sel_matches(sel, u->node, u->node));
+  lua_pushboolean(L, sel_matches(sel, u->node, u->node, NULL));
   return 1;
 }
 
@@ -275,7 +275,7 @@ static int ldom_closest(lua_State *L) {
   ldom_node *u = ldom_check_node(L, 1);
   const sel_list *sel = ldom_compile(L, 2);
   GumboNode *n = u->node;
-  while (n && !sel_matches(sel, n, u->node)) n = dom_parent_element(n);
+  while (n && !sel_matches(sel, n, u->node, NULL)) n = dom_parent_element(n);
   ldom_push_node(L, n, u->doc, 1);
   return 1;
 }

@@ -1324,6 +1324,7 @@ typedef struct mctx {
   int quirks;               /* -1 until needed */
   nth_slot nth[NTH_SLOTS];
   unsigned nth_next;
+  uint64_t steps;           /* left of the call's budget; 0: out, everything fails */
 } mctx;
 
 static bool list_matches(const sel_list *l, const GumboNode *el, mctx *m);
@@ -1965,28 +1966,34 @@ static bool has_matches(const sel_list *l, const GumboNode *el, mctx *m) {
   const GumboNode *saved = m->anchor;
   bool found = false;
   m->anchor = el;
-  for (size_t i = 0; i < l->n && !found; i++) {
+  /* Each loop stops when the budget is out too (m->steps): every match
+   * fails then, but the walks would still visit every node. */
+  for (size_t i = 0; i < l->n && !found && m->steps; i++) {
     const cplx *r = &l->items[i];
     const GumboNode *x;
     switch (r->has_walk) {
       case HW_CHILDREN:
-        for (x = first_child_element(el); x && !found; x = dom_next_element_sibling(x)) found = cplx_matches(r, x, m);
+        for (x = first_child_element(el); x && !found && m->steps; x = dom_next_element_sibling(x))
+          found = cplx_matches(r, x, m);
         break;
       case HW_DESCENDANTS:
-        for (x = dom_next_element(el, el); x && !found; x = dom_next_element(x, el)) found = cplx_matches(r, x, m);
+        for (x = dom_next_element(el, el); x && !found && m->steps; x = dom_next_element(x, el))
+          found = cplx_matches(r, x, m);
         break;
       case HW_NEXT:
         x = dom_next_element_sibling(el);
         found = x && cplx_matches(r, x, m);
         break;
       case HW_SIBLINGS:
-        for (x = dom_next_element_sibling(el); x && !found; x = dom_next_element_sibling(x))
+        for (x = dom_next_element_sibling(el); x && !found && m->steps; x = dom_next_element_sibling(x))
           found = cplx_matches(r, x, m);
         break;
       default: /* HW_SIBLING_TREES: later siblings and everything inside them */
-        for (const GumboNode *sib = dom_next_element_sibling(el); sib && !found; sib = dom_next_element_sibling(sib)) {
+        for (const GumboNode *sib = dom_next_element_sibling(el); sib && !found && m->steps;
+             sib = dom_next_element_sibling(sib)) {
           found = cplx_matches(r, sib, m);
-          for (x = dom_next_element(sib, sib); x && !found; x = dom_next_element(x, sib)) found = cplx_matches(r, x, m);
+          for (x = dom_next_element(sib, sib); x && !found && m->steps; x = dom_next_element(x, sib))
+            found = cplx_matches(r, x, m);
         }
         break;
     }
@@ -2036,6 +2043,8 @@ static bool simple_matches(const simple *s, const GumboNode *el, mctx *m) {
 }
 
 static bool compound_matches(const compound *c, const GumboNode *el, mctx *m) {
+  if (!m->steps) return false;
+  m->steps--;
   if (c->anchor) return el == m->anchor;
   if (c->never) return false;
   if (c->tag != GUMBO_TAG_LAST) {
@@ -2104,28 +2113,33 @@ static bool list_matches(const sel_list *l, const GumboNode *el, mctx *m) {
   return false;
 }
 
-static void mctx_init(mctx *m, const GumboNode *scope) {
+static void mctx_init(mctx *m, const GumboNode *scope, const uint64_t *steps) {
   memset(m, 0, sizeof *m);
   m->scope = scope && dom_is_element(scope) ? scope : NULL;
   m->quirks = -1;
+  m->steps = steps ? *steps : UINT64_MAX;
 }
 
-bool sel_matches(const sel_list *s, const GumboNode *el, const GumboNode *scope) {
+bool sel_matches(const sel_list *s, const GumboNode *el, const GumboNode *scope, uint64_t *steps) {
   if (!s || !el || !dom_is_element(el)) return false;
   mctx m;
-  mctx_init(&m, scope);
-  return list_matches(s, el, &m);
+  mctx_init(&m, scope, steps);
+  bool yes = list_matches(s, el, &m);
+  if (steps) *steps = m.steps;
+  return yes;
 }
 
-size_t sel_select(const sel_list *s, const GumboNode *root, bool (*found)(GumboNode *el, void *ud), void *ud) {
+size_t sel_select(const sel_list *s, const GumboNode *root, bool (*found)(GumboNode *el, void *ud), void *ud,
+                  uint64_t *steps) {
   if (!s || !root) return 0;
   mctx m;
-  mctx_init(&m, root);
+  mctx_init(&m, root, steps);
   size_t n = 0;
-  for (GumboNode *x = dom_next_element(root, root); x; x = dom_next_element(x, root)) {
+  for (GumboNode *x = dom_next_element(root, root); x && m.steps; x = dom_next_element(x, root)) {
     if (!list_matches(s, x, &m)) continue;
     n++;
     if (!found(x, ud)) break;
   }
+  if (steps) *steps = m.steps;
   return n;
 }

@@ -7,6 +7,7 @@
 #include <gumbo.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sel_list sel_list;  /* a compiled selector list; immutable, shareable */
 
@@ -20,13 +21,21 @@ typedef struct sel_list sel_list;  /* a compiled selector list; immutable, share
 sel_list *sel_compile(const char *src, size_t len, char *err, size_t errlen);
 void sel_free(sel_list *s);
 
+/* Both matching calls take a budget, steps (NULL: none): one step is one
+ * element tried against one compound selector. A selector such as
+ * ":has(~ b)" tries every later sibling for every element, so a page can
+ * make one call take time quadratic in its size; when the steps run out
+ * the call stops where it is, leaves *steps 0, and its answer is to be
+ * thrown away. Otherwise *steps is what is left. */
+
 /* Does element `el` match? `scope` is the :scope element (or the document
  * node / NULL when querying from the document, making :scope the root). */
-bool sel_matches(const sel_list *s, const GumboNode *el, const GumboNode *scope);
+bool sel_matches(const sel_list *s, const GumboNode *el, const GumboNode *scope, uint64_t *steps);
 
 /* querySelectorAll: calls `found` for each matching element that is a
  * descendant of `root` (root itself excluded), in document order, each once;
  * stops early when `found` returns false. Returns the number of calls. */
-size_t sel_select(const sel_list *s, const GumboNode *root, bool (*found)(GumboNode *el, void *ud), void *ud);
+size_t sel_select(const sel_list *s, const GumboNode *root, bool (*found)(GumboNode *el, void *ud), void *ud,
+                  uint64_t *steps);
 
 #endif

@@ -59,7 +59,7 @@ static const char *query_from(dom_doc *d, const GumboNode *root, const char *sel
   static hits h;
   h.n = 0;
   h.limit = 0;
-  sel_select(s, root ? root : dom_root(d), collect, &h);
+  sel_select(s, root ? root : dom_root(d), collect, &h, NULL);
   sel_free(s);
   out[0] = '\0';
   size_t len = 0;
@@ -232,7 +232,7 @@ static void test_escapes(void) {
   sel_list *s = sel_compile(".\0", 2, err, sizeof err);
   CHECK(s != NULL);
   hits h = {.n = 0, .limit = 0};
-  if (s) sel_select(s, dom_root(d), collect, &h);
+  if (s) sel_select(s, dom_root(d), collect, &h, NULL);
   CHECK(h.n == 1);
   sel_free(s);
   dom_free(d);
@@ -262,13 +262,13 @@ static void test_combinators(void) {
   /* sel_matches with an explicit scope */
   char err[64];
   sel_list *s = sel_compile(":scope > p", 10, err, sizeof err);
-  CHECK(sel_matches(s, b, by_id(d, "a")));
-  CHECK(!sel_matches(s, b, NULL));
+  CHECK(sel_matches(s, b, by_id(d, "a"), NULL));
+  CHECK(!sel_matches(s, b, NULL, NULL));
   sel_free(s);
   /* early stop */
   s = sel_compile("p", 1, err, sizeof err);
   hits h = {.n = 0, .limit = 2};
-  CHECK(sel_select(s, dom_root(d), collect, &h) == 2);
+  CHECK(sel_select(s, dom_root(d), collect, &h, NULL) == 2);
   sel_free(s);
   dom_free(d);
 }
@@ -426,12 +426,69 @@ static void test_wide(void) {
   for (size_t i = 0; i < sizeof sels / sizeof *sels; i++) {
     sel_list *s = sel_compile(sels[i], strlen(sels[i]), err, sizeof err);
     hits *h = calloc(1, sizeof *h);
-    size_t n = sel_select(s, dom_root(d), collect, h);
+    size_t n = sel_select(s, dom_root(d), collect, h, NULL);
     if (n != want[i]) fprintf(stderr, "%s: %zu, want %zu\n", sels[i], n, want[i]);
     CHECK(n == want[i]);
     free(h);
     sel_free(s);
   }
+  dom_free(d);
+}
+
+static bool count_only(GumboNode *el, void *ud) {
+  (void)el;
+  (*(size_t *)ud)++;
+  return true;
+}
+
+/* A step is one element tried against one compound: the budget bounds
+ * selectors whose work grows with the square of the page, and stops them. */
+static void test_budget(void) {
+  enum { WIDTH = 3000 };
+  buf b = BUF_INIT;
+  buf_puts(&b, "<!doctype html><ul>");
+  for (int i = 0; i < WIDTH; i++) buf_puts(&b, "<li><i></i></li>");
+  buf_puts(&b, "</ul>");
+  dom_doc *d = parse(b.data);
+  buf_free(&b);
+  char err[64];
+  struct { const char *sel; size_t want; } cases[] = {
+      {"li", WIDTH}, {"li:has(~ li)", WIDTH - 1}, {":has(~ b)", 0}, {"li:has(+ li + li i)", WIDTH - 2},
+      {"ul > li:not(:has(i ~ b))", WIDTH}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    sel_list *s = sel_compile(cases[i].sel, strlen(cases[i].sel), err, sizeof err);
+    CHECK(s != NULL);
+    /* Unbounded: the answer, and the steps it took. */
+    uint64_t plenty = UINT64_MAX;
+    size_t n = 0;
+    CHECK(sel_select(s, dom_root(d), count_only, &n, &plenty) == cases[i].want);
+    CHECK(n == cases[i].want);
+    uint64_t used = UINT64_MAX - plenty;
+    CHECK(used >= WIDTH && plenty > 0);
+    /* Exactly enough; one step short runs out. */
+    uint64_t steps = used;
+    n = 0;
+    CHECK(sel_select(s, dom_root(d), count_only, &n, &steps) == cases[i].want && steps == 0);
+    steps = used - 1;
+    sel_select(s, dom_root(d), count_only, &n, &steps);
+    CHECK(steps == 0);
+    const GumboNode *ul = dom_next_element(dom_root(d), dom_root(d));
+    while (ul && strcmp(dom_tag_name(ul), "ul") != 0) ul = dom_next_element(ul, dom_root(d));
+    steps = 10;
+    sel_matches(s, dom_next_element(ul, ul), NULL, &steps);
+    CHECK(steps < 10);
+    sel_free(s);
+  }
+  /* Quadratic: every li tries every later sibling. */
+  sel_list *s = sel_compile(":has(~ b)", 9, err, sizeof err);
+  uint64_t steps = UINT64_MAX;
+  size_t n = 0;
+  sel_select(s, dom_root(d), count_only, &n, &steps);
+  CHECK(UINT64_MAX - steps > (uint64_t)WIDTH * WIDTH / 2);
+  steps = 100000;
+  sel_select(s, dom_root(d), count_only, &n, &steps);
+  CHECK(steps == 0);
+  sel_free(s);
   dom_free(d);
 }
 
@@ -536,7 +593,7 @@ static void test_browser_cases(const char *path) {
       } else {
         h->n = 0;
         h->limit = 0;
-        sel_select(s, scope < 0 ? dom_root(d) : els[scope], collect, h);
+        sel_select(s, scope < 0 ? dom_root(d) : els[scope], collect, h, NULL);
         size_t j = 0;
         for (size_t i = 0; i < h->n && ml < sizeof mine - 16; i++) {
           while (j < nels && els[j] != h->el[i]) j++;
@@ -586,6 +643,7 @@ int main(int argc, char **argv) {
   test_pseudo_elements_never_match();
   test_deep();
   test_wide();
+  test_budget();
   test_browser_cases("fixtures/selectors/cases.txt");
   return check_summary();
 }

@@ -49,7 +49,7 @@ typedef struct query {
 
 static bool check_match(GumboNode *el, void *ud) {
   query *q = ud;
-  if (!sel_matches(q->sel, el, q->scope)) fail("an element a query returned does not match it");
+  if (!sel_matches(q->sel, el, q->scope, NULL)) fail("an element a query returned does not match it");
   q->found++;
   return true;
 }
@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   for (size_t i = 0; i < N_QUERIES; i++) {
     query q = {compiled[i], root, 0};
-    sel_select(q.sel, root, check_match, &q);
+    sel_select(q.sel, root, check_match, &q, NULL);
   }
   dom_free(doc);
   return 0;

@@ -37,7 +37,7 @@ typedef struct query {
 
 static bool check_match(GumboNode *el, void *ud) {
   query *q = ud;
-  if (!sel_matches(q->sel, el, q->scope)) fail("an element a query returned does not match it");
+  if (!sel_matches(q->sel, el, q->scope, NULL)) fail("an element a query returned does not match it");
   q->found++;
   return true;
 }
@@ -45,10 +45,10 @@ static bool check_match(GumboNode *el, void *ud) {
 /* Runs sel from scope: what it returns matches, and is all that matches. */
 static void check_query(const sel_list *sel, const GumboNode *scope) {
   query q = {sel, scope, 0};
-  sel_select(sel, scope, check_match, &q);
+  sel_select(sel, scope, check_match, &q, NULL);
   size_t matching = 0;
   for (GumboNode *el = dom_next_element(scope, scope); el; el = dom_next_element(el, scope))
-    if (sel_matches(sel, el, scope)) matching++;
+    if (sel_matches(sel, el, scope, NULL)) matching++;
   if (matching != q.found) fail("a query missed elements that match it");
 }
 
