@@ -163,6 +163,7 @@ int luaopen_glean(lua_State *L) {
   lua_pop(L, 1);
   if (!have_runtime) lglean_new_runtime(L);
   llimits_open(L);
+  lpattern_open(L);
 
   lua_newtable(L);
   lua_pushstring(L, GLEAN_VERSION);

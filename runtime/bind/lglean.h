@@ -65,6 +65,18 @@ void lglean_uncharge(lua_State *L, size_t bytes);
 /* Wraps the state's allocator (once) and makes glean.limits requirable. */
 void llimits_open(lua_State *L);
 
+/* For C code that can run long without running a Lua instruction, which
+ * the budget's count hook would not see (lpattern.c): whether a call of
+ * adapter code is in progress, and n instructions' worth of work taken off
+ * its budget, raising the hook's "time limit exceeded" error once it has
+ * run out (nothing outside adapter calls). */
+bool llimits_limited(lua_State *L);
+void llimits_spend(lua_State *L, lua_Integer n);
+
+/* Makes the state's string.find, match, gmatch and gsub charge their
+ * matching to that budget in adapter calls (once; lpattern.c). */
+void lpattern_open(lua_State *L);
+
 /* Each adds its functions to the glean table at the top of the stack. */
 void ldom_open(lua_State *L);
 void llog_open(lua_State *L);

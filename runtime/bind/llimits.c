@@ -14,7 +14,9 @@
  * instructions they run off the budget of the call in progress; past it the
  * hook raises an error, and raises it again at every instruction after, so
  * a pcall in the adapter cannot swallow it for good. Threads that adapter
- * code creates inherit the hook.
+ * code creates inherit the hook. C code that can run long inside one
+ * instruction takes its work off the same budget (llimits_spend: Lua's
+ * patterns, lpattern.c).
  *
  * The Lua side is the internal module glean.limits (package.preload):
  *   cap([bytes]) -> previous cap (0: none)       active() -> boolean
@@ -90,6 +92,27 @@ void lglean_uncharge(lua_State *L, size_t bytes) {
 
 /* ---- the budget ------------------------------------------------------------ */
 
+static void llimits_hook(lua_State *L, lua_Debug *ar);
+
+/* The one place the budget runs out: from the hook and from llimits_spend.
+ * The thread's hook then runs at every instruction, so the error comes
+ * back at once after a pcall that caught it. */
+static void llimits_exceeded(lua_State *L, llimits *m) {
+  if (lua_gethook(L) == llimits_hook && lua_gethookcount(L) != 1) lua_sethook(L, llimits_hook, LUA_MASKCOUNT, 1);
+  lua_pushfstring(L, "time limit exceeded: more than %I Lua instructions in one call (time-limit)", m->budget);
+  lua_error(L);
+}
+
+bool llimits_limited(lua_State *L) {
+  llimits *m = llimits_of(L);
+  return m && m->active;
+}
+
+void llimits_spend(lua_State *L, lua_Integer n) {
+  llimits *m = llimits_of(L);
+  if (m && m->active && (m->left -= n) <= 0) llimits_exceeded(L, m);
+}
+
 static void llimits_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   llimits *m = llimits_of(L);
@@ -103,9 +126,7 @@ static void llimits_hook(lua_State *L, lua_Debug *ar) {
     if (count != LLIMITS_STEP) lua_sethook(L, llimits_hook, LUA_MASKCOUNT, LLIMITS_STEP);
     return;
   }
-  if (count != 1) lua_sethook(L, llimits_hook, LUA_MASKCOUNT, 1);
-  lua_pushfstring(L, "time limit exceeded: more than %I Lua instructions in one call (time-limit)", m->budget);
-  lua_error(L);
+  llimits_exceeded(L, m);
 }
 
 /* Keeps a thread's count if the hook is already there: a coroutine that ran

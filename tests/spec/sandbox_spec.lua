@@ -361,6 +361,9 @@ describe("the sandbox", function()
       spread = "while true do coroutine.wrap(function() for i = 1, 5000 do end end)() end",
       -- a to-be-closed variable whose __close loops, then a yield nobody resumes
       close = "local x <close> = setmetatable({}, {__close = function() while true do end end}); coroutine.yield()",
+      -- a pattern that backtracks for minutes in one call of Lua's matcher,
+      -- again and again under a pcall
+      pattern = [[for _ = 1, 1e9 do pcall(string.find, ("a"):rep(3000), ".-.-.-b") end]],
       -- an error object whose __tostring loops (the crawl prints errors)
       tostring = "error(setmetatable({}, {__tostring = function() while true do end end}))",
       -- the library the crawl uses, and the page it closes afterwards
@@ -402,6 +405,7 @@ describe("the sandbox", function()
       assert.matches("/swallow: time limit exceeded", err)
       assert.matches("/spread: [^\n]*time limit exceeded", err)
       assert.matches("/tostring: time limit exceeded", err)
+      assert.matches("/pattern: time limit exceeded: more than 10000000 Lua instructions", err)
     end)
   end)
 end)
