@@ -240,6 +240,27 @@ static bool ldom_first_one(GumboNode *el, void *ud) {
   return false;
 }
 
+/* Matching in adapter code spends the call's time budget, a step of the
+ * selector engine for an instruction: a selector such as ":has(~ b)" takes
+ * time quadratic in the page, all inside one instruction. Outside adapter
+ * code there is no budget. */
+typedef struct ldom_budget {
+  uint64_t steps, *limit;  /* limit: &steps, or NULL for none */
+  lua_Integer start;
+} ldom_budget;
+
+static void ldom_budget_begin(lua_State *L, ldom_budget *b) {
+  b->start = llimits_left(L);
+  b->steps = b->start >= 0 ? (uint64_t)b->start : 0;
+  b->limit = b->start >= 0 ? &b->steps : NULL;
+}
+
+/* Takes what matching spent off the budget; raises the time limit's error
+ * if it ran out (the matching's answer is then incomplete). */
+static void ldom_budget_end(lua_State *L, const ldom_budget *b) {
+  if (b->limit) llimits_spend(L, b->steps ? b->start - (lua_Integer)b->steps : b->start + 1);
+}
+
 /* target:select(css) -> array of elements in document order */
 static int ldom_select(lua_State *L) {
   ldom_doc *d;
@@ -248,7 +269,10 @@ static int ldom_select(lua_State *L) {
   lua_newtable(L);
   ldom_collect c = {L, d, 1, 0};
   luaL_checkstack(L, 4, NULL);
-  sel_select(sel, root, ldom_collect_one, &c, NULL);
+  ldom_budget b;
+  ldom_budget_begin(L, &b);
+  sel_select(sel, root, ldom_collect_one, &c, b.limit);
+  ldom_budget_end(L, &b);
   return 1;
 }
 
@@ -258,7 +282,10 @@ static int ldom_select_one(lua_State *L) {
   GumboNode *root = ldom_check_target(L, 1, &d);
   const sel_list *sel = ldom_compile(L, 2);
   GumboNode *first = NULL;
-  sel_select(sel, root, ldom_first_one, &first, NULL);
+  ldom_budget b;
+  ldom_budget_begin(L, &b);
+  sel_select(sel, root, ldom_first_one, &first, b.limit);
+  ldom_budget_end(L, &b);
   ldom_push_node(L, first, d, 1);
   return 1;
 }
@@ -266,7 +293,11 @@ static int ldom_select_one(lua_State *L) {
 static int ldom_matches(lua_State *L) {
   ldom_node *u = ldom_check_node(L, 1);
   const sel_list *sel = ldom_compile(L, 2);
-  lua_pushboolean(L, sel_matches(sel, u->node, u->node, NULL));
+  ldom_budget b;
+  ldom_budget_begin(L, &b);
+  bool yes = sel_matches(sel, u->node, u->node, b.limit);
+  ldom_budget_end(L, &b);
+  lua_pushboolean(L, yes);
   return 1;
 }
 
@@ -275,7 +306,10 @@ static int ldom_closest(lua_State *L) {
   ldom_node *u = ldom_check_node(L, 1);
   const sel_list *sel = ldom_compile(L, 2);
   GumboNode *n = u->node;
-  while (n && !sel_matches(sel, n, u->node, NULL)) n = dom_parent_element(n);
+  ldom_budget b;
+  ldom_budget_begin(L, &b);
+  while (n && !sel_matches(sel, n, u->node, b.limit) && (!b.limit || b.steps)) n = dom_parent_element(n);
+  ldom_budget_end(L, &b);
   ldom_push_node(L, n, u->doc, 1);
   return 1;
 }

@@ -72,6 +72,9 @@ void llimits_open(lua_State *L);
  * run out (nothing outside adapter calls). */
 bool llimits_limited(lua_State *L);
 void llimits_spend(lua_State *L, lua_Integer n);
+/* For C code that bounds its own work (the selector engine's step budget):
+ * what the adapter call in progress may still spend, or -1 outside one. */
+lua_Integer llimits_left(lua_State *L);
 
 /* Makes the state's string.find, match, gmatch and gsub charge their
  * matching to that budget in adapter calls (once; lpattern.c). */

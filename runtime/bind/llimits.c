@@ -16,7 +16,7 @@
  * a pcall in the adapter cannot swallow it for good. Threads that adapter
  * code creates inherit the hook. C code that can run long inside one
  * instruction takes its work off the same budget (llimits_spend: Lua's
- * patterns, lpattern.c).
+ * patterns, lpattern.c; selector matching, ldom.c).
  *
  * The Lua side is the internal module glean.limits (package.preload):
  *   cap([bytes]) -> previous cap (0: none)       active() -> boolean
@@ -111,6 +111,11 @@ bool llimits_limited(lua_State *L) {
 void llimits_spend(lua_State *L, lua_Integer n) {
   llimits *m = llimits_of(L);
   if (m && m->active && (m->left -= n) <= 0) llimits_exceeded(L, m);
+}
+
+lua_Integer llimits_left(lua_State *L) {
+  llimits *m = llimits_of(L);
+  return m && m->active ? (m->left > 0 ? m->left : 0) : -1;
 }
 
 static void llimits_hook(lua_State *L, lua_Debug *ar) {

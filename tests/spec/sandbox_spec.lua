@@ -364,6 +364,12 @@ describe("the sandbox", function()
       -- a pattern that backtracks for minutes in one call of Lua's matcher,
       -- again and again under a pcall
       pattern = [[for _ = 1, 1e9 do pcall(string.find, ("a"):rep(3000), ".-.-.-b") end]],
+      -- a selector whose matching is quadratic in the page, all in one
+      -- call of the selector engine, again and again under a pcall
+      selector = [[
+        local doc = glean.html(("<p>"):rep(30000))
+        for _ = 1, 1e9 do pcall(doc.select, doc, ":has(~ b)") end
+      ]],
       -- an error object whose __tostring loops (the crawl prints errors)
       tostring = "error(setmetatable({}, {__tostring = function() while true do end end}))",
       -- the library the crawl uses, and the page it closes afterwards
@@ -406,6 +412,7 @@ describe("the sandbox", function()
       assert.matches("/spread: [^\n]*time limit exceeded", err)
       assert.matches("/tostring: time limit exceeded", err)
       assert.matches("/pattern: time limit exceeded: more than 10000000 Lua instructions", err)
+      assert.matches("/selector: time limit exceeded: more than 10000000 Lua instructions", err)
     end)
   end)
 end)
