@@ -82,20 +82,21 @@ const char *glean_errmsg(const glean_runtime *rt);
  * dashes, the value as text: "depth" "2", "mirror" "https://a.com=DIR"
  * (repeatable: each call adds one), "ignore-robots" NULL, "concurrency",
  * "per-host", "delay", "timeout", "retries", "max-queued", "user-agent",
- * "no-cookies", "stats" (a file for each crawl's final stats), "progress",
- * "log-level" (debug, info, warn, error, off), and what adapter code may
- * do: "trust" (adapters loaded after it get the full Lua standard library;
- * without it, no os.execute, io.popen, writing files, package.loadlib,
- * debug or binary chunks, and require only of glean and of modules in the
- * adapter's folder), "memory-limit" (MB of Lua memory the runtime may
- * reach while adapter code runs: default 1024) and "time-limit" (Lua
- * instructions one handler call may run: default 1e9, about 10 s); 0 for
- * no limit. A handler past a limit fails its page, in glean_extract as in a
- * crawl, with an error naming the limit, and the runtime goes on. A flag
- * (ignore-robots, no-cookies, trust) takes NULL or "true", and "false" to
- * clear it. Options apply to the crawls and extractions that follow (trust
- * to the adapters loaded after it); log-level at once. GLEAN_EINVAL for an
- * unknown name or a bad value. */
+ * "cacert" (a PEM file of CA certificates to verify https servers with, as
+ * curl's --cacert), "no-cookies", "stats" (a file for each crawl's final
+ * stats), "progress", "log-level" (debug, info, warn, error, off), and what
+ * adapter code may do: "trust" (adapters loaded after it get the full Lua
+ * standard library; without it, no os.execute, io.popen, writing files,
+ * package.loadlib, debug or binary chunks, and require only of glean and of
+ * modules in the adapter's folder), "memory-limit" (MB of Lua memory the
+ * runtime may reach while adapter code runs: default 1024) and "time-limit"
+ * (Lua instructions one handler call may run: default 1e9, about 10 s); 0
+ * for no limit. A handler past a limit fails its page, in glean_extract as
+ * in a crawl, with an error naming the limit, and the runtime goes on. A
+ * flag (ignore-robots, no-cookies, trust) takes NULL or "true", and "false"
+ * to clear it. Options apply to the crawls and extractions that follow
+ * (trust to the adapters loaded after it); log-level at once. GLEAN_EINVAL
+ * for an unknown name or a bad value. */
 glean_status glean_set_option(glean_runtime *rt, const char *name, const char *value);
 
 typedef enum glean_log_level {

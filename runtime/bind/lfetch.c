@@ -184,6 +184,7 @@ static int lfetch_engine_new(lua_State *L) {
   if (ua) cfg.user_agent = ua;
   const char *proxy = lfetch_opt_string(L, 1, "proxy");
   if (proxy) cfg.proxy = proxy;
+  cfg.cacert = lfetch_opt_string(L, 1, "cacert");
   if (cfg.max_in_flight < 1 || cfg.max_per_host < 1) luaL_error(L, "bad option: concurrency and per_host must be at least 1");
   fetch_mirror mirrors[64];
   cfg.n_mirrors = lfetch_read_mirrors(L, 1, mirrors, sizeof mirrors / sizeof *mirrors);
@@ -241,7 +242,7 @@ static const char *lfetch_url_with_query(lua_State *L, int req, const char *url)
 
 /* eng:submit(request) -> id. request: url, method, headers, query, body |
  * form | json, timeout, redirects, max_redirects, max_body, retries, proxy,
- * user_agent, html (parse the body on a worker thread). */
+ * user_agent, cacert, html (parse the body on a worker thread). */
 static int lfetch_submit(lua_State *L) {
   lfetch_engine *le = lfetch_check_engine(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -254,6 +255,7 @@ static int lfetch_submit(lua_State *L) {
   req.method = lfetch_opt_string(L, 2, "method");
   req.proxy = lfetch_opt_string(L, 2, "proxy");
   req.user_agent = lfetch_opt_string(L, 2, "user_agent");
+  req.cacert = lfetch_opt_string(L, 2, "cacert");
   /* Numbers as the engine's options are read: a negative one is refused,
    * not taken for "the engine's" (or, for max_body, for no limit at all). */
   lua_Number n;
@@ -501,6 +503,7 @@ static int lfetch_response_index(lua_State *L) {
   else if (strcmp(key, "headers") == 0) lfetch_push_headers(L, res);
   else if (strcmp(key, "content_type") == 0) lua_pushstring(L, res->content_type);
   else if (strcmp(key, "charset") == 0) lua_pushstring(L, res->charset);
+  else if (strcmp(key, "http_version") == 0) lua_pushstring(L, res->http_version);
   else if (strcmp(key, "redirects") == 0) lua_pushinteger(L, res->redirects);
   else if (strcmp(key, "tries") == 0) lua_pushinteger(L, res->tries);
   else if (strcmp(key, "error") == 0) res->error == FETCH_OK ? lua_pushnil(L) : (void)lua_pushstring(L, res->message);

@@ -69,7 +69,7 @@ struct fetch_job {
   bool follow;
   int retries;
   size_t max_body;
-  char *proxy, *user_agent;
+  char *proxy, *user_agent, *cacert;
   fetch_after_fn after;
   fetch_done_fn done;
   void *ud;
@@ -82,7 +82,7 @@ struct fetch_job {
 
 struct fetch_engine {
   fetch_config cfg;  /* as given, but its strings point to the copies below */
-  char *user_agent, *proxy;
+  char *user_agent, *proxy, *cacert;
   mirror *mirrors;
   size_t n_mirrors;
   CURLM *multi;
@@ -263,6 +263,7 @@ static void fetch_response_clear(fetch_response *r) {
   r->headers = NULL;
   r->n_headers = 0;
   r->content_type = r->charset = r->message = NULL;
+  r->http_version = NULL;
   r->status = 0;
   r->redirects = 0;
   r->timings = (fetch_timings){0, 0, 0, 0, 0};
@@ -751,6 +752,7 @@ static void fetch_job_free(fetch_job *j) {
   free(j->body);
   free(j->proxy);
   free(j->user_agent);
+  free(j->cacert);
   fetch_response_free(j->res);
   free(j);
 }
@@ -794,8 +796,10 @@ uint64_t fetch_submit(fetch_engine *e, const fetch_request *req) {
   }
   const char *proxy = req->proxy ? req->proxy : e->proxy;
   const char *ua = req->user_agent ? req->user_agent : e->user_agent;
+  const char *cacert = req->cacert ? req->cacert : e->cacert;
   if (ok && proxy) ok = (j->proxy = strdup(proxy)) != NULL;
   if (ok && ua) ok = (j->user_agent = strdup(ua)) != NULL;
+  if (ok && cacert) ok = (j->cacert = strdup(cacert)) != NULL;
   if (!ok) {
     fetch_job_free(j);
     return 0;
@@ -869,6 +873,15 @@ static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h) {
   SET(CURLOPT_LOW_SPEED_TIME, e->cfg.low_speed_time);
   if (j->user_agent) SET(CURLOPT_USERAGENT, j->user_agent);
   if (j->proxy) SET(CURLOPT_PROXY, j->proxy);
+  if (j->cacert) SET(CURLOPT_CAINFO, j->cacert);
+  /* Requests to one https host share one HTTP/2 connection when the server
+   * offers h2 (libcurl multiplexes by default): without PIPEWAIT, those
+   * started together would each open a connection before the first has
+   * learnt from ALPN that it could carry them all. A server without h2
+   * costs them the wait for that handshake. Not for http://, which libcurl
+   * never speaks HTTP/2 over, and where the wait would last until the
+   * first response came. */
+  if (strncmp(j->url, "https:", 6) == 0) SET(CURLOPT_PIPEWAIT, 1L);
   if (j->headers) SET(CURLOPT_HTTPHEADER, j->headers);
   if (e->share) {
     SET(CURLOPT_SHARE, e->share);
@@ -996,11 +1009,28 @@ static double fetch_backoff(fetch_engine *e, int tries) {
   return fetch_random(e) * cap / 1000.0;
 }
 
+static const char *fetch_http_version(long version) {
+  switch (version) {
+  case CURL_HTTP_VERSION_1_0:
+    return "1.0";
+  case CURL_HTTP_VERSION_1_1:
+    return "1.1";
+  case CURL_HTTP_VERSION_2_0:
+    return "2";
+  case CURL_HTTP_VERSION_3:
+    return "3";
+  default:
+    return NULL;
+  }
+}
+
 static void fetch_take_info(fetch_job *j, CURL *h) {
   fetch_response *r = j->res;
-  long redirects = 0;
+  long redirects = 0, version = 0;
   char *eff = NULL;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+  curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+  r->http_version = fetch_http_version(version);
   curl_easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &redirects);
   r->redirects = (int)redirects;
   curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME, &r->timings.dns);
@@ -1246,16 +1276,18 @@ fetch_engine *fetch_new(const fetch_config *cfg, char *err, size_t errlen) {
   if (e->cfg.retries < 0) e->cfg.retries = 0;
   e->user_agent = fetch_strdup(cfg->user_agent);
   e->proxy = fetch_strdup(cfg->proxy);
+  e->cacert = fetch_strdup(cfg->cacert);
   e->cfg.user_agent = e->user_agent;
   e->cfg.proxy = e->proxy;
+  e->cfg.cacert = e->cacert;
   e->cfg.mirrors = NULL;  /* parsed into e->mirrors */
   e->cfg.n_mirrors = 0;
   e->nbuckets = 64;
   e->buckets = calloc(e->nbuckets, sizeof *e->buckets);
   e->mirrors = cfg->n_mirrors ? calloc(cfg->n_mirrors, sizeof *e->mirrors) : NULL;
   e->rng = ((uint64_t)(fetch_now() * 1e9) ^ (uint64_t)(uintptr_t)e) | 1;
-  if ((cfg->user_agent && !e->user_agent) || (cfg->proxy && !e->proxy) || !e->buckets ||
-      (cfg->n_mirrors && !e->mirrors)) {
+  if ((cfg->user_agent && !e->user_agent) || (cfg->proxy && !e->proxy) || (cfg->cacert && !e->cacert) ||
+      !e->buckets || (cfg->n_mirrors && !e->mirrors)) {
     snprintf(err, errlen, "out of memory");
     fetch_free(e);
     return NULL;
@@ -1313,5 +1345,6 @@ void fetch_free(fetch_engine *e) {
   free(e->mirrors);
   free(e->user_agent);
   free(e->proxy);
+  free(e->cacert);
   free(e);
 }

@@ -57,7 +57,8 @@ typedef struct fetch_mirror {
 
 typedef struct fetch_config {
   int max_in_flight;         /* requests running at once, all hosts: 64 */
-  int max_per_host;          /* running at once to one host name: 8 */
+  int max_per_host;          /* running at once to one host name: 8 (over
+                                HTTP/2: streams on one connection) */
   int host_delay_ms;         /* least time between two starts to one host: 0 */
   long connect_timeout_ms;   /* 10 s */
   long timeout_ms;           /* a whole try, redirects included (0: none): 60 s */
@@ -79,6 +80,10 @@ typedef struct fetch_config {
   const char *user_agent;    /* "glean/" GLEAN_VERSION */
   const char *proxy;         /* NULL: libcurl's http_proxy, https_proxy,
                                 no_proxy variables; "": none */
+  const char *cacert;        /* a PEM file of CA certificates to verify
+                                https servers with, as curl's --cacert;
+                                NULL: the system's (one that cannot be
+                                read fails each https request, FETCH_TLS) */
   const fetch_mirror *mirrors;
   size_t n_mirrors;
   int workers;               /* threads for `after` (0: one per CPU) */
@@ -109,6 +114,9 @@ typedef struct fetch_response {
                               bytes of it */
   char *content_type;      /* media type, lower case; NULL if none */
   char *charset;           /* its charset parameter as sent; NULL if none */
+  const char *http_version;  /* what the last response came over: "1.0",
+                                "1.1", "2", "3" (static); NULL for local
+                                files and when no response came */
   int redirects;           /* redirects followed by the last try */
   int tries;               /* tries made (0: refused before any) */
   fetch_timings timings;
@@ -152,6 +160,7 @@ typedef struct fetch_request {
   size_t max_body;
   const char *proxy;
   const char *user_agent;
+  const char *cacert;
   fetch_after_fn after;         /* optional */
   fetch_done_fn done;           /* NULL: the response is freed unseen */
   void *ud;

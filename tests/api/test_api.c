@@ -290,6 +290,8 @@ static void test_options(void) {
   CHECK(glean_set_option(rt, "ignore-robots", "false") == GLEAN_OK);
   CHECK(glean_set_option(rt, "no-cookies", "true") == GLEAN_OK);
   CHECK(glean_set_option(rt, "user-agent", "ingest/1.0") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "cacert", "/etc/ssl/certs/ca-certificates.crt") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "cacert", NULL) == GLEAN_EINVAL);
   CHECK(glean_set_option(rt, "per-host", "4") == GLEAN_OK);
   CHECK(glean_set_option(rt, "log-level", "error") == GLEAN_OK);
 

@@ -119,6 +119,7 @@ static void test_basic(void) {
   CHECK_STR(r->url, U("%s/hello", base));
   CHECK_STR(r->content_type, "text/html");
   CHECK_STR(r->charset, "utf-8");
+  CHECK_STR(r->http_version, "1.1");
   CHECK_STR(fetch_header_get(r, "Content-Length"), "55");
   CHECK(r->tries == 1 && r->redirects == 0);
   CHECK(r->timings.total > 0 && r->timings.first_byte > 0 && r->timings.first_byte <= r->timings.total);

@@ -111,6 +111,16 @@ describe("glean.fetch", function()
       assert.is_true(t.total >= 0.3, "four bytes 100 ms apart took " .. t.total)
     end)
 
+    it("say which HTTP version they came over (none for a local file)", function()
+      -- The test server speaks HTTP/1.1 only, in clear (http2_spec has h2).
+      assert.equal("1.1", assert(glean.fetch(B .. "/hello")).http_version)
+      with_engine({mirrors = {["http://disk.test"] = "examples/catalog/site"}}, function()
+        local resp = assert(glean.fetch("http://disk.test/products/"))
+        assert.equal(200, resp.status)
+        assert.is_nil(resp.http_version)
+      end)
+    end)
+
     it("are HTTP error statuses too, not errors", function()
       local resp, err = glean.fetch(B .. "/status/404")
       assert.is_nil(err)

@@ -26,6 +26,8 @@ options:
   --retries N           tries after the first on transient errors (default 2)
   --max-queued N        cap on URLs waiting to be crawled (default 1000000)
   --user-agent STRING   (default glean/VERSION)
+  --cacert FILE         verify https servers with the CA certificates in FILE (PEM),
+                        as curl's --cacert does
   --no-cookies          do not keep cookies between requests
   --stats FILE          write the final stats as JSON to FILE
   --progress SECONDS    time between progress lines (0: none)
@@ -55,7 +57,7 @@ local OPTIONS = {
   ["max-queued"] = {"number", "max_queued"}, progress = {"number", "progress"},
   ["ignore-robots"] = {"flag", "robots"}, ["no-cookies"] = {"flag", "cookies"},
   ["user-agent"] = {"string", "user_agent"}, stats = {"string", "stats_file"},
-  mirror = {"mirror", "mirrors"}, ["log-level"] = {"level"},
+  mirror = {"mirror", "mirrors"}, ["log-level"] = {"level"}, cacert = {"string", "cacert"},
   trust = {"trust"}, ["memory-limit"] = {"limit", "memory_limit"}, ["time-limit"] = {"limit", "time_limit"},
 }
 

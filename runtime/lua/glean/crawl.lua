@@ -37,7 +37,7 @@ local OPTION_TYPES = {
   depth = "number", concurrency = "number", per_host = "number", delay = "number",
   timeout = "number", retries = "number", max_queued = "number", max_body = "number",
   robots = "boolean", cookies = "boolean", user_agent = "string", progress = "number",
-  grace = "number", mirrors = "table", tracking = "table", stats_file = "string",
+  grace = "number", mirrors = "table", tracking = "table", stats_file = "string", cacert = "string",
   urls = "table", allow_subdomains = "boolean",
   on_error = "function",  -- on_error(url, message) for each page that failed (the embedding API's)
   memory_limit = "number", time_limit = "number",  -- adapter code's limits (glean.sandbox)
@@ -164,7 +164,8 @@ function crawl.run(adapter, options)
   local made, engine = pcall(glean.engine, {
     concurrency = settings.concurrency, per_host = settings.per_host, delay = settings.delay,
     timeout = settings.timeout, retries = settings.retries, max_body = settings.max_body,
-    cookies = settings.cookies, user_agent = settings.user_agent, mirrors = settings.mirrors,
+    cookies = settings.cookies, user_agent = settings.user_agent, cacert = settings.cacert,
+    mirrors = settings.mirrors,
   })
   -- A bad mirror is the caller's mistake: say so without glean's own line.
   if not made then error((tostring(engine):gsub("^%[glean%][^:]*:%d+: ", "")), 0) end
@@ -313,6 +314,11 @@ function crawl.run(adapter, options)
 
   local function robots_ready(origin, resp)
     local waiting = robots[origin]
+    -- Unreachable means all disallowed (RFC 9309), which would otherwise
+    -- look like a site without pages (a certificate not trusted, say).
+    if resp.error and resp.error_kind ~= "cancelled" then
+      log.warn(resp.error .. " (robots.txt unreachable: the site's pages are skipped)")
+    end
     local rules = glean.robots(resp.error and 0 or resp.status, resp.error and "" or resp.body, agent)
     resp:close()
     robots[origin] = rules
