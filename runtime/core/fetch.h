@@ -56,7 +56,9 @@ typedef struct fetch_mirror {
 } fetch_mirror;
 
 typedef struct fetch_config {
-  int max_in_flight;         /* requests running at once, all hosts: 64 */
+  int max_in_flight;         /* requests running at once, all hosts, counting
+                                those done and waiting for their `after`
+                                (a slow parser holds the fetching back): 64 */
   int max_per_host;          /* running at once to one host name: 8 (over
                                 HTTP/2: streams on one connection) */
   int host_delay_ms;         /* least time between two starts to one host: 0 */

@@ -19,7 +19,8 @@ options:
   --mirror ORIGIN=LOC   serve URLs under ORIGIN from LOC (a base URL or a directory);
                         repeatable
   --ignore-robots       do not obey robots.txt
-  --concurrency N       requests in flight (default 32)
+  --concurrency N       pages in progress: fetching, or fetched and waiting to be
+                        parsed (default 32)
   --per-host N          requests in flight to one host (default 8)
   --delay SECONDS       least time between requests to one host (default 0)
   --timeout SECONDS     per request (default 60)
