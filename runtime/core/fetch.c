@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "url.h"
 #include "workers.h"
 
 typedef struct fetch_host fetch_host;
@@ -67,6 +68,7 @@ struct fetch_job {
   bool has_body;
   long timeout_ms, max_redirects;
   bool follow;
+  int hops;                /* redirects the engine followed (fetch_redirect) */
   int retries;
   size_t max_body;
   char *proxy, *user_agent, *cacert;
@@ -765,6 +767,7 @@ static void fetch_run_after(workers_job *work) {
 /* The response is final: on to `after` (on a worker), or straight to
  * `done`. */
 static void fetch_finish(fetch_engine *e, fetch_job *j) {
+  j->res->redirects += j->hops;
   if (j->after) {
     j->work.run = fetch_run_after;
     e->on_pool++;
@@ -865,8 +868,9 @@ static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h) {
   /* Never file:// or anything else, even from a redirect. */
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
   SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  SET(CURLOPT_FOLLOWLOCATION, j->follow ? 1L : 0L);
-  SET(CURLOPT_MAXREDIRS, j->max_redirects);
+  /* Through a base-URL mirror the engine follows redirects itself. */
+  SET(CURLOPT_FOLLOWLOCATION, j->follow && !j->mirror ? 1L : 0L);
+  SET(CURLOPT_MAXREDIRS, j->max_redirects - j->hops);
   SET(CURLOPT_CONNECTTIMEOUT_MS, e->cfg.connect_timeout_ms);
   SET(CURLOPT_TIMEOUT_MS, j->timeout_ms);
   SET(CURLOPT_LOW_SPEED_LIMIT, e->cfg.low_speed_limit);
@@ -1052,6 +1056,71 @@ static void fetch_take_info(fetch_job *j, CURL *h) {
   fetch_parse_content_type(fetch_header_get(r, "content-type"), &r->content_type, &r->charset);
 }
 
+/* A redirect from a base-URL mirror, which libcurl was not let follow.
+ * Its Location is the mirror server's, resolved against the URL fetched
+ * there, as libcurl would; a URL back under the mirror's location is the
+ * site's URL again, and any other is a URL like those a page links to,
+ * routed afresh: one under the origin (an absolute redirect to the site
+ * itself) is served by the mirror instead of leaving for the real site.
+ * The method changes as a browser's does: to GET after a 303 (but HEAD),
+ * and after a 301 or 302 to a POST. */
+static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) {
+  fetch_response *r = j->res;
+  long status = r->status;
+  if (j->hops >= j->max_redirects) {
+    fetch_fail(j, FETCH_TOO_MANY_REDIRECTS, "%s: more than %ld redirects", j->site, j->max_redirects);
+    fetch_finish(e, j);
+    return;
+  }
+  buf next = BUF_INIT;
+  if (url_resolve(j->url, location, &next) != 0 || next.failed) {
+    char *bad = fetch_strdup(location);  /* fetch_fail frees the headers */
+    fetch_fail(j, FETCH_OTHER, "%s: redirect to an invalid URL: %s", j->site, bad ? bad : "?");
+    free(bad);
+    buf_free(&next);
+    fetch_finish(e, j);
+    return;
+  }
+  bool head = strcmp(j->method, "HEAD") == 0;
+  if ((status == 303 && !head) || ((status == 301 || status == 302) && strcmp(j->method, "POST") == 0)) {
+    char *get = fetch_strdup("GET");
+    if (get) {
+      free(j->method);
+      j->method = get;
+      free(j->body);
+      j->body = NULL;
+      j->body_len = 0;
+      j->has_body = false;
+    }
+  }
+  char *site = mirror_unmap(j->mirror, next.data);
+  j->hops++;
+  fetch_response_clear(r);
+  r->tries = 0;
+  free(r->url);
+  r->url = NULL;
+  free(j->url);
+  j->url = NULL;
+  j->mirror = NULL;
+  j->host = NULL;
+  j->dir = NULL;
+  switch (fetch_route(e, j, site ? site : next.data)) {
+  case ROUTE_NET:
+    host_enqueue(e, j->host, j, true);
+    break;
+  case ROUTE_FILE:
+    j->work.run = fetch_read_file;
+    e->on_pool++;
+    workers_submit(e->pool, &j->work);
+    break;
+  case ROUTE_ERROR:
+    fetch_finish(e, j);
+    break;
+  }
+  free(site);
+  buf_free(&next);
+}
+
 static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {
   fetch_response *r = j->res;
   CURL *h = j->easy;
@@ -1066,6 +1135,12 @@ static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {
     r->message = fetch_strf("%s: body larger than %zu bytes", j->site, j->max_body);
   else if (r->error != FETCH_OK)
     r->message = fetch_strf("%s: %s", j->site, j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
+  const char *location = fetch_header_get(r, "location");
+  if (r->error == FETCH_OK && j->mirror && j->follow && location &&
+      (r->status == 301 || r->status == 302 || r->status == 303 || r->status == 307 || r->status == 308)) {
+    fetch_redirect(e, j, location);
+    return;
+  }
   bool busy = r->error == FETCH_OK && (r->status == 429 || (r->status >= 500 && r->status <= 599));
   if (r->tries > j->retries || !(busy || (r->error != FETCH_OK && fetch_transient(rc)))) {
     fetch_finish(e, j);

@@ -668,6 +668,31 @@ static void test_mirrors(void) {
   CHECK_STR(buf_str(&r->body), "/m/landed?x=1");
   CHECK_STR(r->url, "http://example.test:8080/landed?x=1");
   fetch_response_free(r);
+  /* A redirect to the origin itself is served by the mirror too, never by
+   * the real site (which this test could not reach). */
+  r = get(e, "https://coins2day.com/redirect-to?url=https://coins2day.com/hello");
+  CHECK(r->error == FETCH_OK && r->status == 200 && has(r, "hello, glean") && r->redirects == 1);
+  CHECK_STR(r->url, "https://coins2day.com/hello");
+  fetch_response_free(r);
+  r = get(e, "https://coins2day.com/redirect-to?url=https://coins2day.com/redirect/2");
+  CHECK(r->status == 200 && r->redirects == 3);
+  CHECK_STR(r->url, "https://coins2day.com/final");
+  fetch_response_free(r);
+  /* ... and a POST that a 302 sends on becomes a GET without its body. */
+  fetch_request post;
+  fetch_request_init(&post, "https://coins2day.com/redirect-to?url=https://coins2day.com/echo");
+  post.method = "POST";
+  post.body = "x=1";
+  post.body_len = 3;
+  r = fetch_req(e, &post);
+  CHECK(has(r, "\"method\":\"GET\"") && has(r, "\"body\":\"\""));
+  fetch_response_free(r);
+  r = get(e, "https://coins2day.com/loop");
+  CHECK(r->error == FETCH_TOO_MANY_REDIRECTS && message_names(r, "https://coins2day.com/loop"));
+  fetch_response_free(r);
+  r = get(e, "https://coins2day.com/redirect-to?url=ftp://coins2day.com/x");
+  CHECK(r->error == FETCH_SCHEME);
+  fetch_response_free(r);
   /* Only the exact origin: other ports and schemes keep their URLs. */
   r = get(e, U("%s/hello", base));
   CHECK(r->status == 200 && has(r, "hello, glean"));
