@@ -764,16 +764,35 @@ static void fetch_run_after(workers_job *work) {
   j->after(j->res, j->ud);
 }
 
+/* The job goes to the pool, counted until fetch_collect takes it back. */
+static void fetch_to_pool(fetch_engine *e, fetch_job *j, void (*run)(workers_job *work)) {
+  j->work.run = run;
+  e->on_pool++;
+  workers_submit(e->pool, &j->work);
+}
+
 /* The response is final: on to `after` (on a worker), or straight to
  * `done`. */
 static void fetch_finish(fetch_engine *e, fetch_job *j) {
   j->res->redirects += j->hops;
-  if (j->after) {
-    j->work.run = fetch_run_after;
-    e->on_pool++;
-    workers_submit(e->pool, &j->work);
-  } else {
-    list_push(&e->ready, j);
+  if (j->after) fetch_to_pool(e, j, fetch_run_after);
+  else list_push(&e->ready, j);
+}
+
+/* Routes the job to url and puts it where it waits: its host's queue (at
+ * the front, for a redirect), the pool for a local file, or done with the
+ * routing's error. */
+static void fetch_dispatch(fetch_engine *e, fetch_job *j, const char *url, bool front) {
+  switch (fetch_route(e, j, url)) {
+  case ROUTE_NET:
+    host_enqueue(e, j->host, j, front);
+    break;
+  case ROUTE_FILE:
+    fetch_to_pool(e, j, fetch_read_file);
+    break;
+  case ROUTE_ERROR:
+    fetch_finish(e, j);
+    break;
   }
 }
 
@@ -821,19 +840,7 @@ uint64_t fetch_submit(fetch_engine *e, const fetch_request *req) {
   j->res->id = ++e->next_id;
   e->stats.requests++;
   e->pending++;
-  switch (fetch_route(e, j, url)) {
-  case ROUTE_NET:
-    host_enqueue(e, j->host, j, false);
-    break;
-  case ROUTE_FILE:
-    j->work.run = fetch_read_file;
-    e->on_pool++;
-    workers_submit(e->pool, &j->work);
-    break;
-  case ROUTE_ERROR:
-    fetch_finish(e, j);
-    break;
-  }
+  fetch_dispatch(e, j, url, false);
   return j->res->id;
 }
 
@@ -1104,19 +1111,7 @@ static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) 
   j->mirror = NULL;
   j->host = NULL;
   j->dir = NULL;
-  switch (fetch_route(e, j, site ? site : next.data)) {
-  case ROUTE_NET:
-    host_enqueue(e, j->host, j, true);
-    break;
-  case ROUTE_FILE:
-    j->work.run = fetch_read_file;
-    e->on_pool++;
-    workers_submit(e->pool, &j->work);
-    break;
-  case ROUTE_ERROR:
-    fetch_finish(e, j);
-    break;
-  }
+  fetch_dispatch(e, j, site ? site : next.data, true);
   free(site);
   buf_free(&next);
 }
