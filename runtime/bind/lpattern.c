@@ -123,13 +123,18 @@ static const char *lpattern_class_end(lpattern *ms, const char *p) {
   case '%':
     if (p == end) luaL_error(ms->L, "malformed pattern (ends with '%%')");
     return p + 1;
-  case '[':
+  case '[': {
+    const char *set = p;
     if (p < end && *p == '^') p++;
     for (;;) {
       if (p == end) luaL_error(ms->L, "malformed pattern (missing ']')");
       if (*p++ == '%' && p < end) p++;
-      if (p < end && *p == ']') return p + 1;
+      if (p < end && *p == ']') break;
     }
+    /* A long set costs its length at every item the matcher reaches. */
+    lpattern_step(ms, (p - set) / LPATTERN_BYTES);
+    return p + 1;
+  }
   default:
     return p;
   }
@@ -142,7 +147,9 @@ static inline int lpattern_single(lpattern *ms, const char *s, const char *p, co
   switch (*p) {
   case '.': return 1;
   case '%': return lpattern_class(c, (unsigned char)p[1]);
-  case '[': return lpattern_set(c, p, ep - 1);
+  case '[':
+    lpattern_step(ms, (ep - p) / LPATTERN_BYTES);
+    return lpattern_set(c, p, ep - 1);
   default: return (unsigned char)*p == c;
   }
 }
@@ -241,6 +248,7 @@ static const char *lpattern_balance(lpattern *ms, const char *s, const char *p) 
 static int lpattern_frontier(lpattern *ms, const char *s, const char *p, const char *ep) {
   int before = s == ms->src ? 0 : (unsigned char)s[-1];
   int at = s < ms->src_end ? (unsigned char)*s : 0;
+  lpattern_step(ms, 2 * (ep - p) / LPATTERN_BYTES);
   return !lpattern_set(before, p, ep - 1) && lpattern_set(at, p, ep - 1);
 }
 

@@ -308,6 +308,13 @@ describe("lpattern", function()
       check(string.find, big, ("a"):rep(1 << 19) .. "b", 1, true)
     end)
 
+    it("counts a long set at every character it is tried on", function()
+      local subject = ("b"):rep(40000)
+      check(string.find, subject, "[" .. ("a"):rep(40000) .. "]")
+      check(string.find, subject, "[^" .. ("a"):rep(20000) .. "]*c")
+      check(string.find, subject, "%f[" .. ("a"):rep(40000) .. "]")
+    end)
+
     it("stops a gmatch iterator made outside the call but run in it", function()
       local it = stock.gmatch("x", "x") -- Lua's own is no use here: see lpattern.c
       assert.equal("x", it())
