@@ -1328,6 +1328,16 @@ typedef struct mctx {
 } mctx;
 
 static bool list_matches(const sel_list *l, const GumboNode *el, mctx *m);
+
+/* A step of the budget for a node visited by a walk that matching one
+ * element can make over many others (a radio group, a form's owner, a
+ * select's options, the ancestors for :lang()): false when none is left,
+ * which ends the walk. */
+static inline bool spend(mctx *m) {
+  if (!m->steps) return false;
+  m->steps--;
+  return true;
+}
 static bool cplx_matches(const cplx *cx, const GumboNode *el, mctx *m);
 
 static const GumboNode *doc_of(const GumboNode *n) {
@@ -1406,8 +1416,8 @@ static const char *attr_ci_keyword(const GumboNode *el, const char *name, const 
   return NULL;
 }
 
-static const GumboNode *element_by_id(const GumboNode *doc, const char *id) {
-  for (GumboNode *x = dom_next_element(doc, doc); x; x = dom_next_element(x, doc)) {
+static const GumboNode *element_by_id(const GumboNode *doc, const char *id, mctx *m) {
+  for (GumboNode *x = dom_next_element(doc, doc); x && spend(m); x = dom_next_element(x, doc)) {
     const char *v = attr(x, "id");
     if (v && strcmp(v, id) == 0) return x;
   }
@@ -1415,42 +1425,42 @@ static const GumboNode *element_by_id(const GumboNode *doc, const char *id) {
 }
 
 /* The form an element is associated with, following its form="" attribute. */
-static const GumboNode *form_owner(const GumboNode *el) {
+static const GumboNode *form_owner(const GumboNode *el, mctx *m) {
   const char *f = attr(el, "form");
   if (f) {
-    const GumboNode *x = *f ? element_by_id(doc_of(el), f) : NULL;
+    const GumboNode *x = *f ? element_by_id(doc_of(el), f, m) : NULL;
     return x && html_is(x, GUMBO_TAG_FORM) ? x : NULL;
   }
-  for (const GumboNode *p = dom_parent_element(el); p; p = dom_parent_element(p))
+  for (const GumboNode *p = dom_parent_element(el); p && spend(m); p = dom_parent_element(p))
     if (html_is(p, GUMBO_TAG_FORM)) return p;
   return NULL;
 }
 
-static bool same_radio_group(const GumboNode *a, const GumboNode *b, const char *name, const GumboNode *owner) {
+static bool same_radio_group(const GumboNode *a, const GumboNode *b, const char *name, const GumboNode *owner, mctx *m) {
   if (!is_input(b, "radio")) return false;
   const char *bn = attr(b, "name");
-  return bn && strcmp(bn, name) == 0 && form_owner(b) == owner && a != b;
+  return bn && strcmp(bn, name) == 0 && form_owner(b, m) == owner && a != b;
 }
 
 /* A radio's checkedness after parsing: checking one unchecks the earlier
  * checked radios of its group. */
-static bool radio_checked(const GumboNode *el) {
+static bool radio_checked(const GumboNode *el, mctx *m) {
   if (!has_attr(el, "checked")) return false;
   const char *name = attr(el, "name");
   if (!name || !*name) return true;
-  const GumboNode *owner = form_owner(el), *doc = doc_of(el);
-  for (GumboNode *x = dom_next_element(el, doc); x; x = dom_next_element(x, doc))
-    if (has_attr(x, "checked") && same_radio_group(el, x, name, owner)) return false;
+  const GumboNode *owner = form_owner(el, m), *doc = doc_of(el);
+  for (GumboNode *x = dom_next_element(el, doc); x && spend(m); x = dom_next_element(x, doc))
+    if (has_attr(x, "checked") && same_radio_group(el, x, name, owner, m)) return false;
   return true;
 }
 
-static bool radio_group_has_checked(const GumboNode *el) {
+static bool radio_group_has_checked(const GumboNode *el, mctx *m) {
   if (has_attr(el, "checked")) return true;
   const char *name = attr(el, "name");
   if (!name || !*name) return false;
-  const GumboNode *owner = form_owner(el), *doc = doc_of(el);
-  for (GumboNode *x = dom_next_element(doc, doc); x; x = dom_next_element(x, doc))
-    if (has_attr(x, "checked") && same_radio_group(el, x, name, owner)) return true;
+  const GumboNode *owner = form_owner(el, m), *doc = doc_of(el);
+  for (GumboNode *x = dom_next_element(doc, doc); x && spend(m); x = dom_next_element(x, doc))
+    if (has_attr(x, "checked") && same_radio_group(el, x, name, owner, m)) return true;
   return false;
 }
 
@@ -1478,14 +1488,14 @@ static long parse_nonneg(const char *v) {
   return n;
 }
 
-static bool option_selected(const GumboNode *opt) {
+static bool option_selected(const GumboNode *opt, mctx *m) {
   const GumboNode *sel = option_select(opt);
   if (!sel) return has_attr(opt, "selected");
   long size = parse_nonneg(attr(sel, "size"));
   if (has_attr(sel, "multiple") || size > 1) return has_attr(opt, "selected");
   /* a drop-down shows exactly one: the last one marked selected, or else the first enabled one */
   const GumboNode *last_sel = NULL, *first_ok = NULL;
-  for (GumboNode *x = dom_next_element(sel, sel); x; x = dom_next_element(x, sel)) {
+  for (GumboNode *x = dom_next_element(sel, sel); x && spend(m); x = dom_next_element(x, sel)) {
     if (!html_is(x, GUMBO_TAG_OPTION) || option_select(x) != sel) continue;
     if (has_attr(x, "selected")) last_sel = x;
     if (!first_ok && !option_disabled(x)) first_ok = x;
@@ -1493,9 +1503,9 @@ static bool option_selected(const GumboNode *opt) {
   return opt == (last_sel ? last_sel : first_ok);
 }
 
-static bool disabled_by_fieldset(const GumboNode *el) {
+static bool disabled_by_fieldset(const GumboNode *el, mctx *m) {
   const GumboNode *child = el;
-  for (const GumboNode *p = dom_parent_element(el); p; child = p, p = dom_parent_element(p)) {
+  for (const GumboNode *p = dom_parent_element(el); p && spend(m); child = p, p = dom_parent_element(p)) {
     if (!html_is(p, GUMBO_TAG_FIELDSET) || !has_attr(p, "disabled")) continue;
     const GumboNode *legend = NULL;
     const GumboVector *kids = dom_children(p);
@@ -1509,20 +1519,20 @@ static bool disabled_by_fieldset(const GumboNode *el) {
 }
 
 /* 1 disabled, 0 enabled, -1 neither applies */
-static int disabled_state(const GumboNode *el) {
+static int disabled_state(const GumboNode *el, mctx *m) {
   if (!is_html(el)) return -1;
   switch (el->v.element.tag) {
     case GUMBO_TAG_BUTTON: case GUMBO_TAG_INPUT: case GUMBO_TAG_SELECT: case GUMBO_TAG_TEXTAREA:
     case GUMBO_TAG_FIELDSET:
-      return has_attr(el, "disabled") || disabled_by_fieldset(el);
+      return has_attr(el, "disabled") || disabled_by_fieldset(el, m);
     case GUMBO_TAG_OPTGROUP: {
       /* Chromium also disables the optgroups and options of a disabled select */
       const GumboNode *sel = dom_parent_element(el);
-      return has_attr(el, "disabled") || (sel && html_is(sel, GUMBO_TAG_SELECT) && disabled_state(sel) == 1);
+      return has_attr(el, "disabled") || (sel && html_is(sel, GUMBO_TAG_SELECT) && disabled_state(sel, m) == 1);
     }
     case GUMBO_TAG_OPTION: {
       const GumboNode *sel = option_select(el);
-      return option_disabled(el) || (sel && disabled_state(sel) == 1);
+      return option_disabled(el) || (sel && disabled_state(sel, m) == 1);
     }
     default: return -1;
   }
@@ -1553,18 +1563,18 @@ static bool type_in(const char *ty, const char *const *list) {
   return false;
 }
 
-static bool is_read_write(const GumboNode *el) {
+static bool is_read_write(const GumboNode *el, mctx *m) {
   if (!is_html(el)) return false;
   GumboTag tag = el->v.element.tag;
   if (tag == GUMBO_TAG_INPUT) {
     static const char *const editable[] = {"text", "search", "url", "tel", "email", "password", "date", "month",
                                            "week", "time", "datetime-local", "number", NULL};
-    return type_in(input_type(el), editable) && !has_attr(el, "readonly") && disabled_state(el) != 1;
+    return type_in(input_type(el), editable) && !has_attr(el, "readonly") && disabled_state(el, m) != 1;
   }
-  if (tag == GUMBO_TAG_TEXTAREA) return !has_attr(el, "readonly") && disabled_state(el) != 1;
+  if (tag == GUMBO_TAG_TEXTAREA) return !has_attr(el, "readonly") && disabled_state(el, m) != 1;
   static const char *const ce_on[] = {"", "true", "plaintext-only", NULL};
   static const char *const ce_off[] = {"false", NULL};
-  for (const GumboNode *e = el; e; e = dom_parent_element(e)) {
+  for (const GumboNode *e = el; e && spend(m); e = dom_parent_element(e)) {
     if (!is_html(e)) return false;
     if (attr_ci_keyword(e, "contenteditable", ce_on)) return true;
     if (attr_ci_keyword(e, "contenteditable", ce_off)) return false;
@@ -1668,21 +1678,21 @@ static bool is_submit_button(const GumboNode *el) {
   return attr_ci_keyword(el, "type", other) == NULL;
 }
 
-static bool is_default(const GumboNode *el) {
+static bool is_default(const GumboNode *el, mctx *m) {
   if (!is_html(el)) return false;
   if (is_input(el, "checkbox") || is_input(el, "radio")) return has_attr(el, "checked");
   if (el->v.element.tag == GUMBO_TAG_OPTION) return has_attr(el, "selected");
   if (!is_submit_button(el)) return false;
-  const GumboNode *owner = form_owner(el);
+  const GumboNode *owner = form_owner(el, m);
   if (!owner) return false;
   const GumboNode *doc = doc_of(el);
-  for (GumboNode *x = dom_next_element(doc, doc); x && x != el; x = dom_next_element(x, doc))
-    if (is_submit_button(x) && form_owner(x) == owner) return false;
+  for (GumboNode *x = dom_next_element(doc, doc); x && x != el && spend(m); x = dom_next_element(x, doc))
+    if (is_submit_button(x) && form_owner(x, m) == owner) return false;
   return true;
 }
 
-static bool is_indeterminate(const GumboNode *el) {
-  if (is_input(el, "radio")) return !radio_group_has_checked(el);
+static bool is_indeterminate(const GumboNode *el, mctx *m) {
+  if (is_input(el, "radio")) return !radio_group_has_checked(el, m);
   return html_is(el, GUMBO_TAG_PROGRESS) && !has_attr(el, "value");
 }
 
@@ -1740,7 +1750,7 @@ static const GumboNode *next_node(const GumboNode *n, const GumboNode *root, boo
 
 /* The "auto" directionality of an element's contents: its first strong
  * character, else ltr (Chromium does not fall back to the parent). */
-static enum dir auto_dir(const GumboNode *el) {
+static enum dir auto_dir(const GumboNode *el, mctx *m) {
   static const char *const text_inputs[] = {"text", "search", "tel", "url", "email", NULL};
   if (html_is(el, GUMBO_TAG_INPUT) && type_in(input_type(el), text_inputs)) {
     const char *v = attr(el, "value");
@@ -1757,7 +1767,7 @@ static enum dir auto_dir(const GumboNode *el) {
     return DIR_LTR;
   }
   const GumboNode *n = next_node(el, el, true);
-  while (n) {
+  while (n && spend(m)) {
     bool enter = true;
     if (dom_is_text(n)) {
       enum dir d = text_dir(n->v.text.text);
@@ -1774,13 +1784,13 @@ static enum dir auto_dir(const GumboNode *el) {
   return DIR_LTR;
 }
 
-static enum dir directionality(const GumboNode *el) {
-  for (const GumboNode *e = el; e; e = dom_parent_element(e)) {
+static enum dir directionality(const GumboNode *el, mctx *m) {
+  for (const GumboNode *e = el; e && spend(m); e = dom_parent_element(e)) {
     if (!is_html(e)) continue;
     bool is_auto;
     enum dir d = dir_attr(e, &is_auto);
     if (d != DIR_NONE) return d;
-    if (is_auto || html_is(e, GUMBO_TAG_BDI)) return auto_dir(e);
+    if (is_auto || html_is(e, GUMBO_TAG_BDI)) return auto_dir(e, m);
     if (is_input(e, "tel")) {
       return DIR_LTR;
     }
@@ -1790,8 +1800,8 @@ static enum dir directionality(const GumboNode *el) {
 
 /* ---- :lang() ----------------------------------------------------------------- */
 
-static const char *element_lang(const GumboNode *el) {
-  for (const GumboNode *e = el; e; e = dom_parent_element(e)) {
+static const char *element_lang(const GumboNode *el, mctx *m) {
+  for (const GumboNode *e = el; e && spend(m); e = dom_parent_element(e)) {
     const GumboVector *attrs = &e->v.element.attributes;
     const char *plain = NULL;
     for (size_t i = 0; i < attrs->length; i++) {
@@ -1805,8 +1815,8 @@ static const char *element_lang(const GumboNode *el) {
   return NULL;
 }
 
-static bool lang_matches(const GumboNode *el, const char *range) {
-  const char *v = element_lang(el);
+static bool lang_matches(const GumboNode *el, const char *range, mctx *m) {
+  const char *v = element_lang(el, m);
   if (!v) return false;
   size_t n = strlen(range);
   return strlen(v) >= n && bytes_eq(v, range, n, true) && (v[n] == '\0' || v[n] == '-');
@@ -2022,19 +2032,19 @@ static bool simple_matches(const simple *s, const GumboNode *el, mctx *m) {
     case K_DEFINED: return is_defined(el);
     case K_CHECKED:
       if (is_input(el, "checkbox")) return has_attr(el, "checked");
-      if (is_input(el, "radio")) return radio_checked(el);
-      return html_is(el, GUMBO_TAG_OPTION) && option_selected(el);
-    case K_DISABLED: return disabled_state(el) == 1;
-    case K_ENABLED: return disabled_state(el) == 0;
+      if (is_input(el, "radio")) return radio_checked(el, m);
+      return html_is(el, GUMBO_TAG_OPTION) && option_selected(el, m);
+    case K_DISABLED: return disabled_state(el, m) == 1;
+    case K_ENABLED: return disabled_state(el, m) == 0;
     case K_REQUIRED: return is_required(el);
     case K_OPTIONAL: return is_optional(el);
-    case K_READ_WRITE: return is_read_write(el);
-    case K_READ_ONLY: return is_html(el) && !is_read_write(el);
+    case K_READ_WRITE: return is_read_write(el, m);
+    case K_READ_ONLY: return is_html(el) && !is_read_write(el, m);
     case K_PLACEHOLDER: return placeholder_shown(el);
-    case K_DEFAULT: return is_default(el);
-    case K_INDETERMINATE: return is_indeterminate(el);
-    case K_LANG: return lang_matches(el, s->name);
-    case K_DIR: return s->dir != DIR_NONE && directionality(el) == s->dir;
+    case K_DEFAULT: return is_default(el, m);
+    case K_INDETERMINATE: return is_indeterminate(el, m);
+    case K_LANG: return lang_matches(el, s->name, m);
+    case K_DIR: return s->dir != DIR_NONE && directionality(el, m) == s->dir;
     case K_NTH: return nth_matches(s, el, m);
     case K_IS: return list_matches(s->sub, el, m);
     case K_NOT: return !list_matches(s->sub, el, m);

@@ -490,6 +490,30 @@ static void test_budget(void) {
   CHECK(steps == 0);
   sel_free(s);
   dom_free(d);
+
+  /* Walks over other elements count too: each radio of a group looks
+   * through the document for a checked one, each :lang() up its ancestors. */
+  b = (buf)BUF_INIT;
+  buf_puts(&b, "<!doctype html><form>");
+  for (int i = 0; i < WIDTH; i++) buf_puts(&b, i % 2 ? "<input type=radio name=a>" : "<input type=radio name=b>");
+  buf_puts(&b, "</form>");
+  d = parse(b.data);
+  buf_free(&b);
+  const char *walks[] = {":indeterminate", ":checked", "input:default", ":lang(en)", ":dir(rtl)", ":read-write"};
+  for (size_t i = 0; i < sizeof walks / sizeof *walks; i++) {
+    s = sel_compile(walks[i], strlen(walks[i]), err, sizeof err);
+    steps = UINT64_MAX;
+    n = 0;
+    sel_select(s, dom_root(d), count_only, &n, &steps);
+    uint64_t used = UINT64_MAX - steps;
+    if (i == 0) CHECK(n == WIDTH && used > (uint64_t)WIDTH * WIDTH / 2);
+    else CHECK(used > (uint64_t)WIDTH);
+    steps = used / 2;
+    sel_select(s, dom_root(d), count_only, &n, &steps);
+    CHECK(steps == 0);
+    sel_free(s);
+  }
+  dom_free(d);
 }
 
 /* ---- replay of browser answers ------------------------------------------------------ */
