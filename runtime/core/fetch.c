@@ -774,7 +774,6 @@ static void fetch_to_pool(fetch_engine *e, fetch_job *j, void (*run)(workers_job
 /* The response is final: on to `after` (on a worker), or straight to
  * `done`. */
 static void fetch_finish(fetch_engine *e, fetch_job *j) {
-  j->res->redirects += j->hops;
   if (j->after) fetch_to_pool(e, j, fetch_run_after);
   else list_push(&e->ready, j);
 }
@@ -877,7 +876,7 @@ static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h) {
   SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   /* Through a base-URL mirror the engine follows redirects itself. */
   SET(CURLOPT_FOLLOWLOCATION, j->follow && !j->mirror ? 1L : 0L);
-  SET(CURLOPT_MAXREDIRS, j->max_redirects - j->hops);
+  SET(CURLOPT_MAXREDIRS, j->max_redirects < 0 ? -1L : j->max_redirects - j->hops);
   SET(CURLOPT_CONNECTTIMEOUT_MS, e->cfg.connect_timeout_ms);
   SET(CURLOPT_TIMEOUT_MS, j->timeout_ms);
   SET(CURLOPT_LOW_SPEED_LIMIT, e->cfg.low_speed_limit);
@@ -1063,6 +1062,40 @@ static void fetch_take_info(fetch_job *j, CURL *h) {
   fetch_parse_content_type(fetch_header_get(r, "content-type"), &r->content_type, &r->charset);
 }
 
+/* Whether two URLs have the same scheme, host and port. */
+static bool same_origin(const char *a, const char *b) {
+  CURLU *u[2] = {curl_url(), curl_url()};
+  const char *urls[2] = {a, b};
+  char *parts[2][3] = {{NULL}};
+  static const CURLUPart which[3] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
+  for (int i = 0; i < 2; i++)
+    if (u[i] && curl_url_set(u[i], CURLUPART_URL, urls[i], 0) == CURLUE_OK)
+      for (int k = 0; k < 3; k++) parts[i][k] = url_part(u[i], which[k], k == 2 ? CURLU_DEFAULT_PORT : 0);
+  bool same = true;
+  for (int k = 0; k < 3; k++) {
+    if (k == 1) str_lower(parts[0][k]), str_lower(parts[1][k]);
+    same = same && parts[0][k] && parts[1][k] && strcmp(parts[0][k], parts[1][k]) == 0;
+    free(parts[0][k]);
+    free(parts[1][k]);
+  }
+  curl_url_cleanup(u[0]);
+  curl_url_cleanup(u[1]);
+  return same;
+}
+
+/* The request's own Authorization and Cookie headers are for the host it
+ * named: a redirect elsewhere goes without them, as libcurl does. */
+static void fetch_drop_credentials(fetch_job *j) {
+  struct curl_slist *kept = NULL;
+  for (struct curl_slist *h = j->headers; h; h = h->next) {
+    if (strncasecmp(h->data, "authorization:", 14) == 0 || strncasecmp(h->data, "cookie:", 7) == 0) continue;
+    struct curl_slist *l = curl_slist_append(kept, h->data);
+    if (l) kept = l;
+  }
+  curl_slist_free_all(j->headers);
+  j->headers = kept;
+}
+
 /* A redirect from a base-URL mirror, which libcurl was not let follow.
  * Its Location is the mirror server's, resolved against the URL fetched
  * there, as libcurl would; a URL back under the mirror's location is the
@@ -1074,7 +1107,7 @@ static void fetch_take_info(fetch_job *j, CURL *h) {
 static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) {
   fetch_response *r = j->res;
   long status = r->status;
-  if (j->hops >= j->max_redirects) {
+  if (j->max_redirects >= 0 && j->hops >= j->max_redirects) {
     fetch_fail(j, FETCH_TOO_MANY_REDIRECTS, "%s: more than %ld redirects", j->site, j->max_redirects);
     fetch_finish(e, j);
     return;
@@ -1084,6 +1117,15 @@ static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) 
     char *bad = fetch_strdup(location);  /* fetch_fail frees the headers */
     fetch_fail(j, FETCH_OTHER, "%s: redirect to an invalid URL: %s", j->site, bad ? bad : "?");
     free(bad);
+    buf_free(&next);
+    fetch_finish(e, j);
+    return;
+  }
+  char scheme[16];
+  url_scheme(next.data, scheme, sizeof scheme);
+  if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+    /* Never file:// or anything else from a redirect (see fetch_configure). */
+    fetch_fail(j, FETCH_SCHEME, "%s: redirect to scheme %s: not allowed (http, https)", j->site, scheme);
     buf_free(&next);
     fetch_finish(e, j);
     return;
@@ -1101,6 +1143,7 @@ static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) 
     }
   }
   char *site = mirror_unmap(j->mirror, next.data);
+  if (!same_origin(j->site, site ? site : next.data)) fetch_drop_credentials(j);
   j->hops++;
   fetch_response_clear(r);
   r->tries = 0;
@@ -1253,6 +1296,7 @@ static void fetch_deliver(fetch_engine *e) {
   for (fetch_job *j; (j = list_pop(&l));) {
     fetch_response *r = j->res;
     j->res = NULL;
+    r->redirects += j->hops;
     if (r->error == FETCH_OK) e->stats.responses++;
     else e->stats.errors[r->error]++;
     e->pending--;

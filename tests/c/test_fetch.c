@@ -648,9 +648,11 @@ static void test_mirrors(void) {
   fetch_mirror m[] = {
       {"https://coins2day.com", base},
       {"http://Example.TEST:8080", U("%s/m/", base)},
+      {"https://disk.test", "fixtures/coins2day/site/"},
   };
   cfg.mirrors = m;
-  cfg.n_mirrors = 2;
+  cfg.n_mirrors = 3;
+  cfg.allow_file = true;
   fetch_engine *e = engine(&cfg);
   fetch_response *r = get(e, "https://coins2day.com/redirect/2");
   CHECK(r->status == 200 && r->redirects == 2);
@@ -693,6 +695,27 @@ static void test_mirrors(void) {
   r = get(e, "https://coins2day.com/redirect-to?url=ftp://coins2day.com/x");
   CHECK(r->error == FETCH_SCHEME);
   fetch_response_free(r);
+  /* A server may not have local files read, whatever the engine allows. */
+  r = get(e, "https://coins2day.com/redirect-to?url=file:///etc/hostname");
+  CHECK(r->error == FETCH_SCHEME && r->body.len == 0);
+  fetch_response_free(r);
+  /* Into a directory mirror, counted. */
+  r = get(e, "https://coins2day.com/redirect-to?url=https://disk.test/");
+  CHECK(r->status == 200 && r->redirects == 1 && r->body.len > 0);
+  CHECK_STR(r->url, "https://disk.test/");
+  fetch_response_free(r);
+  /* The request's credentials go on to its own origin only. */
+  const char *secrets[] = {"Authorization: Bearer s3cret", "Cookie: sid=1", "X-Other: kept"};
+  const char *targets[][2] = {{"https://coins2day.com/echo", "s3cret"}, {U("http://localhost:%d/echo", port), NULL}};
+  for (size_t i = 0; i < 2; i++) {
+    fetch_request_init(&post, U("https://coins2day.com/redirect-to?url=%s", targets[i][0]));
+    post.headers = secrets;
+    post.n_headers = 3;
+    r = fetch_req(e, &post);
+    CHECK(r->status == 200 && has(r, "kept"));
+    CHECK(targets[i][1] ? has(r, "s3cret") && has(r, "sid=1") : !has(r, "s3cret") && !has(r, "sid=1"));
+    fetch_response_free(r);
+  }
   /* Only the exact origin: other ports and schemes keep their URLs. */
   r = get(e, U("%s/hello", base));
   CHECK(r->status == 200 && has(r, "hello, glean"));
