@@ -321,6 +321,27 @@ describe("the crawl", function()
       assert.equal(1, stats.handler_errors)
     end)
 
+    it("keeps the record of a page whose follow fails", function()
+      local origin, mirror = site("errfollow.test", {chain = 6})
+      local path = adapter("errfollow.lua", [[
+        return {
+          pages = {
+            {path = "^/chain/%d+/$", parse = function(page) return {url = page.url} end,
+             follow = function(page)
+               if page.url:find("/chain/2/", 1, true) then error("cannot follow this") end
+               return {page:attr("a[href]", "href")}
+             end},
+          },
+        }
+      ]])
+      local code, records, err, stats = run({path, origin .. "/chain/0/", "--mirror", mirror})
+      assert.equal(1, code, err)
+      assert.truthy(err:find("handler failed for " .. origin .. "/chain/2/: " .. path .. ":5: cannot follow this", 1, true), err)
+      assert.equal(3, #records)
+      assert.equal(3, stats.pages)
+      assert.equal(1, stats.handler_errors)
+    end)
+
     it("exits 0 when every page was handled, HTTP errors included; 1 on a fetch error", function()
       local origin, mirror = site("status.test", {chain = 2, hold_ms = 3000})
       local path = adapter("chain.lua", CHAIN_ADAPTER)

@@ -247,15 +247,22 @@ function crawl.run(adapter, options)
     if settings.on_error then settings.on_error(url, message) end
   end
 
-  -- Links first: a page whose parse fails still leads to the others.
-  local function run_page(page, rule)
-    local f = rule.follow
+  local function follow_links(page, f)
     if type(f) == "function" then
       for _, link in ipairs(f(page) or {}) do page:follow(link) end
-    elseif f ~= nil then
+    else
       page:follow_links(f)
     end
+  end
+
+  -- Links, then the record, each whatever becomes of the other: a page
+  -- whose parse fails still leads to the others, and one whose follow
+  -- fails still gives its record (and then fails, with follow's error).
+  local function run_page(page, rule)
+    local followed, err = true, nil
+    if rule.follow ~= nil then followed, err = xpcall(follow_links, sandbox.traceback, page, rule.follow) end
     if rule.parse then emit_result(rule.parse(page), emit) end
+    if not followed then error(err, 0) end
   end
 
   local function on_response(resp, url, depth, rule)
