@@ -63,7 +63,9 @@ typedef struct fetch_config {
                                 HTTP/2: streams on one connection) */
   int host_delay_ms;         /* least time between two starts to one host: 0 */
   long connect_timeout_ms;   /* 10 s */
-  long timeout_ms;           /* a whole try, redirects included (0: none): 60 s */
+  long timeout_ms;           /* a whole try, redirects included (0: none;
+                                through a base-URL mirror each redirect is
+                                a try of its own): 60 s */
   long low_speed_limit;      /* abort a try slower than this many bytes/s ... */
   long low_speed_time;       /* ... for this many seconds: 1 byte/s for 30 s */
   size_t max_body;           /* decoded body bytes (0: no limit): 32 MiB */
