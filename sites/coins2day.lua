@@ -21,6 +21,12 @@ local NOT_BODY = table.concat({
   "[data-cy=inline-image]", "figure", ".wp-caption", ".wp-caption-text",
 }, ", ")
 
+-- The article's text comes in blocks: paragraphs and subheadings (all the
+-- saved pages have), list items, quotes and preformatted text. A block
+-- that holds others (a quote made of paragraphs, an item with a paragraph)
+-- gives way to them.
+local BLOCKS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
+
 -- Article URLs as the site names them: https, no query (links carry
 -- tracking parameters, and a few old ones say http).
 local function canonical(url)
@@ -47,10 +53,11 @@ local function article(page)
   local content = page:select_one("[data-cy=article] [data-cy=article-content]")
   if not content then return nil end -- not an article (a ranking, a listing...)
   local body, related = {}, {}
-  for _, block in ipairs(content:select("p, h2")) do
+  for _, block in ipairs(content:select(BLOCKS)) do
     local text, link = block:text(), read_link(block)
-    if text == "" or block:closest(NOT_BODY) then
-      -- an empty paragraph, or part of an ad, the promo or a figure
+    if text == "" or block:closest(NOT_BODY) or block:select_one(BLOCKS) then
+      -- an empty paragraph, part of an ad, the promo or a figure, or a
+      -- block whose inner blocks come on their own
     elseif link then
       related[#related + 1] = {title = link:text(), url = canonical(link:absurl())}
     else

@@ -365,7 +365,10 @@ describe("coins2day adapter", function()
         .. '<p>Readers wrote in by the hundreds; <a href="/section/tech/">see the letters</a>.</p>'
         .. '<p>Read: the full statement, and <a href="/section/finance/">the filing</a>, below.</p>'
         .. '<p>The sign on the door read: <a href="/section/retail/">Closed</a></p>'
-        .. '<h2 class="wp-block-heading">A subheading</h2>' .. PROMO .. FIGURE .. AD
+        .. '<h2 class="wp-block-heading">A subheading</h2>'
+        .. '<h3>A smaller heading</h3><ul><li>One item</li><li><p>An item in a paragraph</p></li></ul>'
+        .. '<blockquote><p>A quoted paragraph.</p></blockquote><blockquote>A bare quote.</blockquote>'
+        .. PROMO .. FIGURE .. AD
         .. '<div class="newsletterPromo_container__NT3ce" data-cy="newsletter-promo"><p>Get the newsletter.</p></div>'
         .. '<p class="adSlot_label__71Wb8">Advertisement</p>'
         .. '<p>Last&nbsp;&nbsp;paragraph\n  with   spaces.</p>$2')
@@ -397,7 +400,7 @@ describe("coins2day adapter", function()
       return records[1]
     end
 
-    it("current template: no eyebrow, four authors (staff among them), every Read: form, ads, promo, figure", function()
+    it("current template: no eyebrow, four authors (staff among them), every Read: form, lists and quotes, ads, promo, figure", function()
       assert_record({
         url = ORIGIN .. STANDARD,
         title = "Harlow & Finch agrees to buy Atelier Kettering for $15.6 billion in its biggest deal yet",
@@ -412,6 +415,11 @@ describe("coins2day adapter", function()
           "Read: the full statement, and the filing, below.",
           "The sign on the door read: Closed",
           "A subheading",
+          "A smaller heading",
+          "One item",
+          "An item in a paragraph",
+          "A quoted paragraph.",
+          "A bare quote.",
           "Last paragraph with spaces.",
         },
         related = {
