@@ -1436,7 +1436,8 @@ static const GumboNode *form_owner(const GumboNode *el, mctx *m) {
   return NULL;
 }
 
-static bool same_radio_group(const GumboNode *a, const GumboNode *b, const char *name, const GumboNode *owner, mctx *m) {
+static bool same_radio_group(const GumboNode *a, const GumboNode *b, const char *name, const GumboNode *owner,
+                             mctx *m) {
   if (!is_input(b, "radio")) return false;
   const char *bn = attr(b, "name");
   return bn && strcmp(bn, name) == 0 && form_owner(b, m) == owner && a != b;
