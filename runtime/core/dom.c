@@ -189,6 +189,101 @@ static bool dom_bodies_closed(const char *text, size_t len, const prescan_result
   return true;
 }
 
+/* ---- text that ends a form -------------------------------------------------
+ * Gumbo 0.10.1 flushes the text it has pending only after a </form> has
+ * taken the form off the stack of open elements, so text that ends a form
+ * (<form>Name <input> please</form>) lands after it, where browsers keep
+ * it inside. The text node after the form then spans the end tag in the
+ * source: what comes before "</form" is the form's, and goes back in. */
+
+static GumboOutput *dom_gumbo(arena *mem, const char *text, size_t len);
+
+static bool dom_html_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+
+static GumboNodeType dom_text_type(const char *s) {
+  for (; *s; s++)
+    if (!dom_html_space(*s)) return GUMBO_NODE_TEXT;
+  return GUMBO_NODE_WHITESPACE;
+}
+
+/* Where "</form" ends a run of text in src, or NULL. */
+static const char *dom_form_end_tag(const char *src, size_t len) {
+  for (const char *p = src, *end = src + len; (p = memchr(p, '<', (size_t)(end - p))) != NULL; p++)
+    if (end - p >= 6 && strncasecmp(p, "</form", 6) == 0 &&
+        (end - p == 6 || dom_html_space(p[6]) || p[6] == '/' || p[6] == '>'))
+      return p;
+  return NULL;
+}
+
+/* Inserts child as the last of el's children (an arena copy of the array). */
+static int dom_append(arena *mem, GumboNode *el, GumboNode *child) {
+  GumboVector *kids = &el->v.element.children;
+  void **data = arena_alloc(mem, (kids->length + 1) * sizeof *data);
+  if (!data) return -1;
+  if (kids->length) memcpy(data, kids->data, kids->length * sizeof *data);
+  data[kids->length] = child;
+  child->parent = el;
+  child->index_within_parent = kids->length;
+  kids->data = data;
+  kids->length++;
+  kids->capacity = kids->length;
+  return 0;
+}
+
+static void dom_remove(GumboNode *n) {
+  GumboVector *kids = &n->parent->v.element.children;
+  for (size_t i = n->index_within_parent; i + 1 < kids->length; i++) {
+    kids->data[i] = kids->data[i + 1];
+    ((GumboNode *)kids->data[i])->index_within_parent = i;
+  }
+  kids->length--;
+}
+
+/* Puts back into form the text Gumbo left after it. Returns 0, or -1 when
+ * out of memory. */
+static int dom_fix_form_text(arena *mem, GumboNode *form) {
+  GumboNode *parent = form->parent;
+  if (!parent || (parent->type != GUMBO_NODE_ELEMENT && parent->type != GUMBO_NODE_TEMPLATE)) return 0;
+  const GumboVector *siblings = &parent->v.element.children;
+  size_t next = form->index_within_parent + 1;
+  if (next >= siblings->length) return 0;
+  GumboNode *t = siblings->data[next];
+  if (t->type != GUMBO_NODE_TEXT && t->type != GUMBO_NODE_WHITESPACE) return 0;
+  GumboStringPiece src = t->v.text.original_text;
+  const char *tag = src.data ? dom_form_end_tag(src.data, src.length) : NULL;
+  if (!tag || tag == src.data) return 0;
+  /* The text before the end tag as Gumbo decodes it (character references,
+   * newlines): parsed on its own, as the first thing in a body. */
+  buf piece = BUF_INIT;
+  buf_puts(&piece, "<body>");
+  buf_append(&piece, src.data, (size_t)(tag - src.data));
+  GumboOutput *out = piece.failed ? NULL : dom_gumbo(mem, piece.data, piece.len);
+  buf_free(&piece);
+  if (!out) return -1;
+  const GumboNode *body = out->root->v.element.children.length == 2 ? out->root->v.element.children.data[1] : NULL;
+  const GumboNode *decoded = body && body->v.element.children.length == 1 ? body->v.element.children.data[0] : NULL;
+  if (!decoded || (decoded->type != GUMBO_NODE_TEXT && decoded->type != GUMBO_NODE_WHITESPACE)) return 0;
+  const char *inside = decoded->v.text.text;
+  size_t n = strlen(inside);
+  if (strncmp(t->v.text.text, inside, n) != 0) return 0; /* not what this fix-up knows */
+  GumboNode *moved = arena_alloc(mem, sizeof *moved);
+  if (!moved) return -1;
+  *moved = *t;
+  moved->v.text.text = inside;
+  moved->v.text.original_text.length = (size_t)(tag - src.data);
+  moved->type = dom_text_type(inside);
+  if (dom_append(mem, form, moved) != 0) return -1;
+  const char *gt = memchr(tag, '>', (size_t)(src.data + src.length - tag));
+  const char *rest = gt ? gt + 1 : src.data + src.length;
+  t->v.text.text += n;
+  t->v.text.original_text.data = rest;
+  t->v.text.original_text.length = (size_t)(src.data + src.length - rest);
+  t->v.text.start_pos.offset += (unsigned)(rest - src.data);
+  if (!*t->v.text.text) dom_remove(t);
+  else t->type = dom_text_type(t->v.text.text);
+  return 0;
+}
+
 typedef struct dom_holes {
   const prescan_result *ps;
   const char *nonce;
@@ -215,13 +310,17 @@ static void dom_hole_check(dom_holes *h, const GumboNode *el) {
   h->found++;
 }
 
-/* One pass after parsing: DOM names for unknown and SVG elements and, when
- * holes is given, the placeholders. Returns 0, 1 when a placeholder is out
- * of place, -1 when out of memory. */
+/* One pass after parsing, while the parsed text is still there: DOM names
+ * for unknown and SVG elements, text that ends a form put back in it, and,
+ * when holes is given, the placeholders. Returns 0, 1 when a placeholder
+ * is out of place, -1 when out of memory. */
 static int dom_fix_tree(arena *mem, GumboNode *root, dom_holes *holes) {
   for (GumboNode *n = root; n; n = dom_next_node(n, root, 1)) {
     if (!dom_is_element(n)) continue;
     if (dom_needs_name(&n->v.element) && dom_fix_name(mem, &n->v.element) != 0) return -1;
+    if (n->v.element.tag == GUMBO_TAG_FORM && n->v.element.tag_namespace == GUMBO_NAMESPACE_HTML &&
+        dom_fix_form_text(mem, n) != 0)
+      return -1;
     if (holes) {
       dom_hole_check(holes, n);
       if (holes->bad) return 1;

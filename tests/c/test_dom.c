@@ -77,6 +77,43 @@ static void test_serialize(void) {
   dom_free(d);
 }
 
+/* Text that ends a form stays in it, as in browsers (Gumbo 0.10.1 puts it
+ * after the form); text after the end tag stays after it. */
+static void test_form_text(void) {
+  const char *cases[][2] = {
+      {"<form>text</form>", "<body><form>text</form></body>"},
+      {"<form><input>te&amp;xt\r\n</form>after", "<body><form><input>te&amp;xt\n</form>after</body>"},
+      {"<div><form>a<b>x</b> tail </form></div>", "<body><div><form>a<b>x</b> tail </form></div></body>"},
+      {"<form>  </form>x", "<body><form>  </form>x</body>"},
+      {"<form></form>after", "<body><form></form>after</body>"},
+      {"<form>a</form>b</form>c", "<body><form>a</form>bc</body>"},
+      {"<form>x</FORM\t>y", "<body><form>x</form>y</body>"},
+      {"<form><p>text</form>after", "<body><form><p>text</p></form>after</body>"},
+      {"<table><tr><td><form>cell</form>z", "<body><table><tbody><tr><td><form>cell</form>z</td></tr></tbody></table></body>"},
+      {"<form>1 &lt; 2 &amp 3</form><form>b</form>", "<body><form>1 &lt; 2 &amp; 3</form><form>b</form></body>"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    dom_doc *d = parse(cases[i][0]);
+    char *s = outer(first(d, "body"));
+    if (strcmp(s, cases[i][1]) != 0) fprintf(stderr, "%s: %s\n", cases[i][0], s);
+    CHECK_STR(s, cases[i][1]);
+    free(s);
+    dom_free(d);
+  }
+  /* The fast path (a long script taken out) does the same. */
+  buf html = BUF_INIT;
+  buf_puts(&html, "<script>");
+  for (int i = 0; i < 2000; i++) buf_puts(&html, "var x = 1; ");
+  buf_puts(&html, "</script><form>Name <input> please</form>");
+  dom_doc *d = parse(html.data);
+  CHECK(dom_stats(d).prescan_used);
+  char *s = outer(first(d, "form"));
+  CHECK_STR(s, "<form>Name <input> please</form>");
+  free(s);
+  dom_free(d);
+  buf_free(&html);
+}
+
 static void test_text(void) {
   dom_doc *d = parse("<div>  Hello,\n\t<b>big</b>&nbsp;&nbsp;world\xe3\x80\x80! <template>hidden</template><!--no--></div>");
   char *t = squashed_text(first(d, "div"));
@@ -173,6 +210,7 @@ int main(void) {
   test_names();
   test_attrs();
   test_serialize();
+  test_form_text();
   test_text();
   test_limits();
   return check_summary();
