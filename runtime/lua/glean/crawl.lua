@@ -159,6 +159,12 @@ function crawl.run(adapter, options)
   for k, v in pairs(DEFAULTS) do settings[k] = v end
   for k, v in pairs(adapter.settings or {}) do settings[k] = v end
   for k, v in pairs(options) do settings[k] = v end
+  -- A file the adapter's own settings name lies in its folder, as its
+  -- modules do (one given in the options is the caller's: from where it runs).
+  local own = adapter.settings and adapter.settings.cacert
+  if options.cacert == nil and type(own) == "string" and adapter._dir and not own:find("^/") then
+    settings.cacert = adapter._dir .. "/" .. own
+  end
   local log = glean.log
 
   local made, engine = pcall(glean.engine, {

@@ -282,6 +282,7 @@ function sandbox.load(make_chunk, name, dir)
   end
   if not trusted then restricted[adapter] = true end
   adapter._source = name
+  adapter._dir = dir
   return adapter
 end
 
