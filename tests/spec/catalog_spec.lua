@@ -21,16 +21,6 @@ local function decode_all(text)
   return out
 end
 
--- Writes text to a fresh temporary file (os.tmpname's own, so nothing is
--- left behind once it is removed) and returns its path.
-local function tempfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
-
 local EXPECTED = decode_all(support.slurp(DIR .. "/EXPECTED.jsonl"))
 
 -- `glean run` with the adapter; returns exit code, records sorted by url,
@@ -58,32 +48,6 @@ local function assert_records(want, got)
     end
   end
 end
-
--- A local HTTP server for a directory that appends each request's path to
--- a log file; prints its port (it binds port 0) and pid, and quits when its
--- parent does.
-local SERVER = [[
-import http.server, os, sys, threading, time
-root, log = sys.argv[1], sys.argv[2]
-parent, lock = os.getppid(), threading.Lock()
-class Handler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args, **kw):
-        super().__init__(*args, directory=root, **kw)
-    def log_message(self, *args):
-        pass
-    def send_head(self):
-        with lock, open(log, "a") as f:
-            f.write(self.path + "\n")
-        return super().send_head()
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], os.getpid(), flush=True)
-def watch():
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-server.serve_forever()
-]]
 
 describe("catalog example adapter", function()
   it("has an expected record for each of the 12 saved product pages", function()
@@ -135,29 +99,16 @@ describe("catalog example adapter", function()
   end)
 
   describe("through a local HTTP server", function()
-    local server, pid, script, log, base
-    setup(function()
-      script = tempfile(SERVER)
-      log = os.tmpname()
-      server = assert(io.popen("exec python3 " .. support.quote(script) .. " " .. support.quote(SITE) .. " " .. support.quote(log)))
-      local port = server:read("n")
-      pid = server:read("n")
-      assert(port and pid, "the test server did not start")
-      base = "http://127.0.0.1:" .. port
-    end)
-    teardown(function()
-      os.execute("kill " .. pid)
-      server:close()
-      os.remove(script)
-      os.remove(log)
-    end)
+    local server
+    setup(function() server = support.serve_dir(SITE) end)
+    teardown(function() server.stop() end)
 
     it("emits the same records, requesting each page once and nothing robots.txt disallows", function()
-      local code, records, stats, err = run({"--mirror", ORIGIN .. "=" .. base})
+      local code, records, stats, err = run({"--mirror", ORIGIN .. "=" .. server.base})
       assert.equal(0, code, err)
       assert_records(EXPECTED, records)
       local count = {}
-      for _, path in ipairs(lines(support.slurp(log))) do count[path] = (count[path] or 0) + 1 end
+      for _, path in ipairs(server.requests()) do count[path] = (count[path] or 0) + 1 end
       assert.equal(1, count["/robots.txt"])
       assert.equal(1, count["/products/"])
       assert.equal(1, count["/products/page/3/"])

@@ -64,16 +64,6 @@ for _, file in ipairs(lines(shell("cd " .. SITE .. " && find . -name index.html 
 end
 local function is_article(path) return path:find("^/%d%d%d%d/%d%d/%d%d/[^/]+/$") ~= nil end
 
--- Writes text to a fresh temporary file (os.tmpname's own, so nothing is
--- left behind once it is removed) and returns its path.
-local function tempfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
-
 local EXPECTED = decode_all(support.slurp(SITE .. "/EXPECTED.jsonl"))
 
 -- Runs a crawl in this process with the given adapter and options, records
@@ -88,50 +78,6 @@ local function crawl_here(adapter, options)
   glean.log.set_level("info")
   assert(ok, stats)
   return records, stats
-end
-
--- A local HTTP server for a directory that appends each request's path to
--- a log file; prints its port (it binds port 0) and pid, and quits when its
--- parent does.
-local SERVER = [[
-import http.server, os, sys, threading, time
-root, log = sys.argv[1], sys.argv[2]
-parent, lock = os.getppid(), threading.Lock()
-class Handler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args, **kw):
-        super().__init__(*args, directory=root, **kw)
-    def log_message(self, *args):
-        pass
-    def send_head(self):
-        with lock, open(log, "a") as f:
-            f.write(self.path + "\n")
-        return super().send_head()
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], os.getpid(), flush=True)
-def watch():
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-server.serve_forever()
-]]
-
-local function serve(dir)
-  local script = tempfile(SERVER)
-  local log = os.tmpname()
-  local p = assert(io.popen("exec python3 " .. support.quote(script) .. " " .. support.quote(dir) .. " " .. support.quote(log)))
-  local port, pid = p:read("n", "n")
-  assert(port and pid, "the test server did not start")
-  return {
-    base = "http://127.0.0.1:" .. port,
-    requests = function() return lines(support.slurp(log)) end,
-    stop = function()
-      os.execute("kill " .. pid)
-      p:close()
-      os.remove(script)
-      os.remove(log)
-    end,
-  }
 end
 
 describe("coins2day adapter", function()
@@ -233,7 +179,7 @@ describe("coins2day adapter", function()
 
     describe("through a local HTTP server", function()
       local server
-      setup(function() server = serve(SITE) end)
+      setup(function() server = support.serve_dir(SITE) end)
       teardown(function() server.stop() end)
 
       it("requests every article once, robots.txt once, never /search/", function()

@@ -157,4 +157,53 @@ function support.records(text)
   return out
 end
 
+-- A static server on 127.0.0.1 for dir that logs the path of every request
+-- (started and stopped by the test): {base = "http://127.0.0.1:PORT",
+-- requests() -> the paths asked for so far, stop()}. It quits when its
+-- parent does.
+local DIR_SERVER = [[
+import http.server, os, sys, threading, time
+root, log = sys.argv[1], sys.argv[2]
+parent, lock = os.getppid(), threading.Lock()
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args, **kw):
+        super().__init__(*args, directory=root, **kw)
+    def log_message(self, *args):
+        pass
+    def send_head(self):
+        with lock, open(log, "a") as f:
+            f.write(self.path + "\n")
+        return super().send_head()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], os.getpid(), flush=True)
+def watch():
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+server.serve_forever()
+]]
+
+function support.serve_dir(dir)
+  local script = support.tempfile(DIR_SERVER)
+  local log = os.tmpname()
+  local p = assert(io.popen("exec python3 " .. quote(script) .. " " .. quote(dir) .. " " .. quote(log)))
+  local port, pid = p:read("n", "n")
+  assert(port and pid, "the test server did not start")
+  return {
+    base = "http://127.0.0.1:" .. port,
+    requests = function()
+      local out = {}
+      for line in slurp(log):gmatch("[^\n]+") do out[#out + 1] = line end
+      return out
+    end,
+    stop = function()
+      os.execute("kill " .. pid)
+      p:close()
+      os.remove(script)
+      os.remove(log)
+    end,
+  }
+end
+
 return support
