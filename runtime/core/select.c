@@ -60,7 +60,7 @@ enum kind {
   K_ID, K_CLASS, K_ATTR, K_ROOT, K_SCOPE, K_EMPTY, K_FIRST_CHILD, K_LAST_CHILD, K_ONLY_CHILD,
   K_LINK, K_OPEN, K_DEFINED, K_CHECKED, K_DISABLED, K_ENABLED, K_REQUIRED, K_OPTIONAL,
   K_READ_WRITE, K_READ_ONLY, K_PLACEHOLDER, K_DEFAULT, K_INDETERMINATE, K_LANG, K_DIR,
-  K_NTH, K_IS, K_NOT, K_HAS,
+  K_NTH, K_ONLY_OF_TYPE, K_IS, K_NOT, K_HAS,
 };
 
 enum attr_op { A_EXISTS, A_EQ, A_INCLUDES, A_DASH, A_PREFIX, A_SUFFIX, A_SUBSTR };
@@ -742,7 +742,7 @@ static const pseudo_def pseudo_classes[] = {
   {"only-child", K_ONLY_CHILD, PA_NONE, 0, 0, false, false},
   {"first-of-type", K_NTH, PA_NONE, 0, 1, false, true},
   {"last-of-type", K_NTH, PA_NONE, 0, 1, true, true},
-  {"only-of-type", K_NTH, PA_NONE, -1, 1, false, true}, /* a = -1 marks "only" */
+  {"only-of-type", K_ONLY_OF_TYPE, PA_NONE, 0, 0, false, true},
   {"link", K_LINK, PA_NONE, 0, 0, false, false},
   {"any-link", K_LINK, PA_NONE, 0, 0, false, false},
   {"-webkit-any-link", K_LINK, PA_NONE, 0, 0, false, false},
@@ -1950,8 +1950,6 @@ static bool anb_matches(int a, int b, size_t pos) {
 
 static bool nth_matches(const simple *s, const GumboNode *el, mctx *m) {
   if (s->sub && !list_matches(s->sub, el, m)) return false;
-  if (s->a == -1 && s->b == 1 && s->of_type && !s->sub && !s->last) /* :only-of-type */
-    return nth_position(s, el, false, m) == 1 && nth_position(s, el, true, m) == 1;
   return anb_matches(s->a, s->b, nth_position(s, el, s->last, m));
 }
 
@@ -2047,6 +2045,7 @@ static bool simple_matches(const simple *s, const GumboNode *el, mctx *m) {
     case K_LANG: return lang_matches(el, s->name, m);
     case K_DIR: return s->dir != DIR_NONE && directionality(el, m) == s->dir;
     case K_NTH: return nth_matches(s, el, m);
+    case K_ONLY_OF_TYPE: return nth_position(s, el, false, m) == 1 && nth_position(s, el, true, m) == 1;
     case K_IS: return list_matches(s->sub, el, m);
     case K_NOT: return !list_matches(s->sub, el, m);
     default: return has_matches(s->sub, el, m); /* K_HAS */

@@ -204,6 +204,77 @@ static void test_anb(void) {
   dom_free(d);
 }
 
+/* el's 1-based position among its element siblings (of its type when
+ * of_type), from the start or the end: counted here from the tree, apart
+ * from the engine. */
+static long sibling_position(const GumboNode *el, bool of_type, bool from_end) {
+  long pos = 1;
+  for (const GumboNode *x = from_end ? dom_next_element_sibling(el) : dom_prev_element_sibling(el); x;
+       x = from_end ? dom_next_element_sibling(x) : dom_prev_element_sibling(x))
+    if (!of_type || strcmp(dom_tag_name(x), dom_tag_name(el)) == 0) pos++;
+  return pos;
+}
+
+static bool anb_holds(long a, long b, long pos) {
+  if (a == 0) return pos == b;
+  return (pos - b) % a == 0 && (pos - b) / a >= 0;
+}
+
+/* What the engine answers for "#r SEL" against what the positions say,
+ * for every An+B with a from -3 to 3 and b from -3 to 4 in each of the
+ * four :nth-*() forms, on trees of mixed types; and the forms with
+ * negative a that stand for :first-*, :last-* and :only-* give what those
+ * give. (Generated browser cases once missed -n+1 of-type: it was read as
+ * :only-of-type.) */
+static void test_anb_against_positions(void) {
+  const char *trees[] = {
+    "<div id=r><p id=a><span id=b></span><p id=c><p id=d><span id=e></span><em id=f></em></div>",
+    "<div id=r><em id=a></em><p id=b><p id=c><span id=d></span><p id=e><p id=f><em id=g></em><p id=h></div>",
+    "<div id=r><p id=a><div id=b><p id=c><span id=d></span><p id=e><span id=f></span></div><span id=g></span></div>",
+    "<div id=r><b id=a></b></div>",
+  };
+  const struct { const char *name; bool of_type, from_end; } forms[] = {
+    {"nth-child", false, false}, {"nth-last-child", false, true},
+    {"nth-of-type", true, false}, {"nth-last-of-type", true, true},
+  };
+  const char *same[][2] = {
+    {":nth-of-type(-n+1)", ":first-of-type"}, {":nth-last-of-type(-n+1)", ":last-of-type"},
+    {":nth-child(-n+1)", ":first-child"}, {":nth-last-child(-n+1)", ":last-child"},
+    {":nth-of-type(-n+1):nth-last-of-type(-n+1)", ":only-of-type"},
+    {":nth-child(-n+1):nth-last-child(-n+1)", ":only-child"},
+    {":nth-of-type(-2n+1):nth-last-of-type(-3n+1)", ":only-of-type"},
+    {":nth-of-type(1)", ":first-of-type"}, {":nth-last-of-type(0n+1)", ":last-of-type"},
+  };
+  for (size_t t = 0; t < sizeof trees / sizeof *trees; t++) {
+    dom_doc *d = parse(trees[t]);
+    GumboNode *r = by_id(d, "r");
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++)
+      for (long a = -3; a <= 3; a++)
+        for (long b = -3; b <= 4; b++) {
+          char sel[96], want[1024] = "";
+          snprintf(sel, sizeof sel, "#r :%s(%ldn%+ld)", forms[f].name, a, b);
+          size_t w = 0;
+          for (GumboNode *x = dom_next_element(r, r); x; x = dom_next_element(x, r))
+            if (anb_holds(a, b, sibling_position(x, forms[f].of_type, forms[f].from_end)))
+              w += (size_t)snprintf(want + w, sizeof want - w, "%s%s#%s", w ? " " : "", dom_tag_name(x),
+                                    dom_attr_find(x, "id")->value);
+          const char *got = query(d, sel);
+          if (strcmp(got, want) != 0) fprintf(stderr, "tree %zu, %s: got \"%s\" want \"%s\"\n", t, sel, got, want);
+          CHECK_STR(got, want);
+        }
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+      char one[96], other[96], want[1024];
+      snprintf(one, sizeof one, "#r %s", same[i][0]);
+      snprintf(other, sizeof other, "#r %s", same[i][1]);
+      snprintf(want, sizeof want, "%s", query(d, other));
+      const char *got = query(d, one);
+      if (strcmp(got, want) != 0) fprintf(stderr, "tree %zu, %s: got \"%s\", %s gives \"%s\"\n", t, one, got, other, want);
+      CHECK_STR(got, want);
+    }
+    dom_free(d);
+  }
+}
+
 static void test_escapes(void) {
   dom_doc *d = parse("<!doctype html><p id=\"123\" class=\"a.b c:d é\"></p><span id='x\"y' class=\"\xef\xbf\xbd\"></span>"
                      "<b title='a\nb' class='-'></b><i id='&#x1F600;'></i>");
@@ -657,6 +728,7 @@ int main(int argc, char **argv) {
   test_error_messages();
   test_limits();
   test_anb();
+  test_anb_against_positions();
   test_escapes();
   test_combinators();
   test_structural();
