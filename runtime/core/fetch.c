@@ -1210,6 +1210,7 @@ static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) 
     if (get) {
       free(j->method);
       j->method = get;
+      if (j->has_body) e->queued_body -= j->body_len;
       free(j->body);
       j->body = NULL;
       j->body_len = 0;

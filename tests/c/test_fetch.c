@@ -1221,13 +1221,20 @@ static void test_queue_cap(void) {
   CHECK_STR(fetch_error_name(FETCH_QUEUE_FULL), "queue");
   CHECK(queue_res[2] && echoed(queue_res[2], "POST", "12"));
   for (int i = 0; i < 3; i++) fetch_response_free(queue_res[i]);
-  /* Delivered, the bodies no longer count. */
+  /* Delivered, or dropped by a 303, the bodies no longer count. */
   fetch_request req;
+  fetch_request_init(&req, U("%s/h/redirect/303", base));
+  req.method = "PUT";
+  req.body = "12345678";
+  req.body_len = 8;
+  fetch_response *r = fetch_req(e, &req);
+  CHECK(echoed(r, "GET", ""));
+  fetch_response_free(r);
   fetch_request_init(&req, U("%s/echo", base));
   req.method = "POST";
   req.body = "0123456789";
   req.body_len = 10;
-  fetch_response *r = fetch_req(e, &req);
+  r = fetch_req(e, &req);
   CHECK(echoed(r, "POST", "0123456789"));
   fetch_response_free(r);
   fetch_free(e);

@@ -511,9 +511,23 @@ describe("the fetch engine against a hostile server", function()
   end)
 
   it("ends a request at its deadline, whatever its retries", function()
-    local resp, err, kind = glean.fetch(B .. "/stall", {timeout = 0.3, retries = 10, deadline = 0.8})
-    assert.is_nil(resp)
-    assert.equals("timeout", kind)
+    local r = glean.fetch_all({{url = B .. "/stall", timeout = 0.3, retries = 10, deadline = 0.8}})[1]
+    assert.equals("timeout", r.error_kind)
+    assert.is_true(r.tries >= 1 and r.tries <= 3, "tries " .. r.tries)
+  end)
+
+  it("changes a redirected method as RFC 9110 says, and keeps the body otherwise", function()
+    local function sent(code, method)
+      local resp = assert(glean.fetch(B .. "/h/redirect/" .. code, {method = method, body = "payload"}))
+      local doc = glean.json.decode(resp.body)
+      return doc.method .. " " .. doc.body
+    end
+    assert.equals("PUT payload", sent(301, "PUT"))
+    assert.equals("DELETE payload", sent(302, "DELETE"))
+    assert.equals("PATCH payload", sent(308, "PATCH"))
+    assert.equals("GET ", sent(303, "PUT"))
+    assert.equals("GET ", sent(301, "POST"))
+    assert.equals("POST payload", sent(307, "POST"))
   end)
 end)
 
@@ -550,6 +564,14 @@ describe("glean.session", function()
     -- robots.txt once; Crawl-delay 0.25 s between the three pages.
     assert.equals(4, s:stats().requests)
     assert.is_true(glean.clock() - t0 >= 0.49)
+  end)
+
+  it("fetches nothing from an origin whose robots.txt is unreachable, and says so", function()
+    local s <close> = glean.session{backoff = 0.01}
+    local resp, err, kind = s:fetch("http://127.0.0.1:1/page", {query = {a = 1}})
+    assert.is_nil(resp)
+    assert.equals("robots", kind)
+    assert.truthy(err:find("unreachable", 1, true))
   end)
 
   it("holds a script to per_host", function()

@@ -47,6 +47,7 @@ local function new(options)
     delay = engine_options.delay,
     agent = engine_options.user_agent or ("glean/" .. glean.version),
     rules = {},  -- origin -> Robots, or the list of callbacks waiting for it
+    unreachable = {},  -- origin -> why its robots.txt could not be had
   }, Session)
   return self
 end
@@ -64,6 +65,8 @@ function Session:with_rules(origin, fn)
   local id = self.engine:submit({url = origin .. "/robots.txt", retries = 1})
   sched.on(self.engine, id, function(resp)
     local waiting = self.rules[origin]
+    -- Unreachable means all disallowed (RFC 9309), as in a crawl.
+    if resp.error then self.unreachable[origin] = resp.error end
     local parsed = glean.robots(resp.error and 0 or resp.status, resp.error and "" or resp.body, self.agent)
     resp:close()
     self.rules[origin] = parsed
@@ -74,9 +77,20 @@ function Session:with_rules(origin, fn)
 end
 
 -- A stand-in for the response robots.txt kept from being fetched.
-local function disallowed(url)
-  return {url = url, ok = false, status = 0, error = url .. ": robots.txt disallows it", error_kind = "robots",
-          close = function() end}
+local function disallowed(url, unreachable)
+  local why = unreachable and ("robots.txt unreachable (" .. unreachable .. "), so all disallowed")
+    or "robots.txt disallows it"
+  return {url = url, ok = false, status = 0, error = url .. ": " .. why, error_kind = "robots", close = function() end}
+end
+
+-- What robots.txt rules match: the path and query the request will have.
+local function request_target(req)
+  local target = target_of(req.url)
+  if type(req.query) == "table" then
+    local qs = glean.urlencode(req.query)
+    if qs ~= "" then target = target .. (target:find("?", 1, true) and "&" or "?") .. qs end
+  end
+  return target
 end
 
 local function request_of(r, opts, what)
@@ -99,8 +113,8 @@ function Session:run(requests)
   local results, left = {}, #requests
   for i, req in ipairs(requests) do
     local function go(rules)
-      if rules and not rules:allowed(target_of(req.url)) then
-        results[i] = disallowed(req.url)
+      if rules and not rules:allowed(request_target(req)) then
+        results[i] = disallowed(req.url, self.unreachable[origin_of(req.url)])
         left = left - 1
         return
       end
@@ -148,6 +162,5 @@ function Session:close()
   self.engine = nil
 end
 Session.__close = Session.close
-Session.__gc = Session.close
 
 return {new = new}
