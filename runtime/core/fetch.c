@@ -1170,14 +1170,15 @@ static void fetch_drop_credentials(fetch_job *j) {
   j->headers = kept;
 }
 
-/* A redirect from a base-URL mirror, which libcurl was not let follow.
- * Its Location is the mirror server's, resolved against the URL fetched
- * there, as libcurl would; a URL back under the mirror's location is the
- * site's URL again, and any other is a URL like those a page links to,
- * routed afresh: one under the origin (an absolute redirect to the site
- * itself) is served by the mirror instead of leaving for the real site.
- * The method changes as a browser's does: to GET after a 303 (but HEAD),
- * and after a 301 or 302 to a POST. */
+/* A redirect libcurl was not let follow: from a base-URL mirror, or of a
+ * custom method (see fetch_engine_follows). Its Location is resolved
+ * against the URL fetched, as libcurl would; from a mirror, a URL back
+ * under the mirror's location is the site's URL again, and any other is a
+ * URL like those a page links to, routed afresh: one under the origin (an
+ * absolute redirect to the site itself) is served by the mirror instead of
+ * leaving for the real site. The method changes as RFC 9110 15.4 and
+ * browsers have it: to GET without the body after a 303 (but HEAD), and
+ * after a 301 or 302 to a POST; any other keeps its method and body. */
 static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) {
   fetch_response *r = j->res;
   long status = r->status;
@@ -1252,6 +1253,12 @@ static bool fetch_classify(fetch_engine *e, fetch_job *j, CURLcode rc) {
     /* libcurl's dynbuf refuses a header line past CURL_MAX_HTTP_HEADER. */
     fetch_fail(j, FETCH_HEADERS, "%s: a response header line longer than libcurl's limit of %d KiB", j->site,
                CURL_MAX_HTTP_HEADER / 1024);
+    return false;
+  }
+  if (rc == CURLE_RECV_ERROR && j->hdr.status == HEADERS_OK && !j->hdr.complete &&
+      strstr(j->errbuf, "Too large response headers")) {
+    /* libcurl's own cap on a response's headers (300 KiB in 7.88). */
+    fetch_fail(j, FETCH_HEADERS, "%s: %s (libcurl's limit)", j->site, j->errbuf);
     return false;
   }
   if (j->dec_failed || (rc == CURLE_OK && j->dec && decoder_finish(j->dec, msg, sizeof msg) != 0)) {

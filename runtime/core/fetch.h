@@ -104,7 +104,8 @@ typedef struct fetch_config {
   int retry_after_max_ms;    /* cap on a server's Retry-After: 120 s */
   size_t max_headers;        /* header lines of one response, trailers
                                 included (0: no limit): 1000 */
-  size_t max_header_bytes;   /* their bytes (0: libcurl's 300 KiB): 256 KiB */
+  size_t max_header_bytes;   /* their bytes (0: libcurl's own limit, 300 KiB,
+                                which fails the same way): 256 KiB */
   size_t max_queued_body;    /* request-body bytes the engine holds for
                                 requests not yet delivered; past it
                                 fetch_submit's request fails with

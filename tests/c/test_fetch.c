@@ -1114,6 +1114,13 @@ static void test_hostile_responses(void) {
   r = get(e, U("%s/h/headers?n=9000&len=5", base));
   CHECK(r->error == FETCH_OK && r->n_headers == 9001);
   fetch_response_free(r);
+  /* Past libcurl's own cap (300 KiB): the same kind, and no retry. */
+  cfg.max_header_bytes = 0;
+  fetch_free(e);
+  e = engine(&cfg);
+  r = get(e, U("%s/h/headers?n=55000&len=1", base));
+  CHECK(r->error == FETCH_HEADERS && r->tries == 1 && r->message && strstr(r->message, "libcurl's limit"));
+  fetch_response_free(r);
   fetch_free(e);
 }
 
