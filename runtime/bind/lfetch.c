@@ -74,6 +74,44 @@ static const char *lfetch_opt_string(lua_State *L, int t, const char *key) {
   return s;
 }
 
+/* retry_errors = {"dns", "timeout", ...}: the kinds retried, as a mask. */
+static unsigned lfetch_opt_kinds(lua_State *L, int t, const char *key, unsigned dflt) {
+  if (!lfetch_opt(L, t, key, LUA_TTABLE, "table")) return dflt;
+  unsigned mask = 0;
+  lua_Integer n = luaL_len(L, -1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    const char *name = lua_tostring(L, -1);
+    int k = FETCH_OK + 1;
+    for (; name && k < FETCH_ERROR_KINDS; k++)
+      if (strcmp(name, fetch_error_name((fetch_error)k)) == 0) break;
+    if (!name || k == FETCH_ERROR_KINDS)
+      luaL_error(L, "bad option '%s' (error kinds expected, got '%s')", key, name ? name : luaL_typename(L, -1));
+    mask |= 1u << k;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return mask;
+}
+
+/* retry_statuses = {429, 503, ...} into out (at most max); returns how
+ * many, or -1 if the option is absent. */
+static int lfetch_opt_statuses(lua_State *L, int t, const char *key, int *out, int max) {
+  if (!lfetch_opt(L, t, key, LUA_TTABLE, "table")) return -1;
+  lua_Integer n = luaL_len(L, -1);
+  if (n > max) luaL_error(L, "bad option '%s' (at most %d statuses)", key, max);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    int isnum;
+    lua_Integer status = lua_tointegerx(L, -1, &isnum);
+    if (!isnum || status < 100 || status > 599) luaL_error(L, "bad option '%s' (HTTP statuses 100-599 expected)", key);
+    out[i - 1] = (int)status;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return (int)n;
+}
+
 static int lfetch_ms(lua_Number seconds) {
   double ms = seconds * 1000.0;
   return ms > 2e9 ? 2000000000 : (int)ms;
@@ -171,12 +209,25 @@ static int lfetch_engine_new(lua_State *L) {
   cfg.host_delay_ms = lfetch_ms(lfetch_opt_number(L, 1, "delay", cfg.host_delay_ms / 1000.0));
   cfg.connect_timeout_ms = lfetch_ms(lfetch_opt_number(L, 1, "connect_timeout", cfg.connect_timeout_ms / 1000.0));
   cfg.timeout_ms = lfetch_ms(lfetch_opt_number(L, 1, "timeout", cfg.timeout_ms / 1000.0));
+  cfg.deadline_ms = lfetch_ms(lfetch_opt_number(L, 1, "deadline", cfg.deadline_ms / 1000.0));
+  cfg.low_speed_limit = (long)lfetch_opt_number(L, 1, "low_speed_limit", (lua_Number)cfg.low_speed_limit);
   cfg.low_speed_time = (long)lfetch_opt_number(L, 1, "low_speed_time", (lua_Number)cfg.low_speed_time);
+  cfg.max_headers = (size_t)lfetch_opt_number(L, 1, "max_headers", (lua_Number)cfg.max_headers);
+  cfg.max_header_bytes = (size_t)lfetch_opt_number(L, 1, "max_header_bytes", (lua_Number)cfg.max_header_bytes);
+  cfg.max_queued_body = (size_t)lfetch_opt_number(L, 1, "max_queued_body", (lua_Number)cfg.max_queued_body);
   cfg.max_body = (size_t)lfetch_opt_number(L, 1, "max_body", (lua_Number)cfg.max_body);
   cfg.max_redirects = (int)lfetch_opt_number(L, 1, "max_redirects", cfg.max_redirects);
   cfg.follow_redirects = lfetch_opt_bool(L, 1, "redirects", cfg.follow_redirects);
   cfg.retries = (int)lfetch_opt_number(L, 1, "retries", cfg.retries);
   cfg.backoff_ms = lfetch_ms(lfetch_opt_number(L, 1, "backoff", cfg.backoff_ms / 1000.0));
+  cfg.backoff_max_ms = lfetch_ms(lfetch_opt_number(L, 1, "backoff_max", cfg.backoff_max_ms / 1000.0));
+  cfg.retry_errors = lfetch_opt_kinds(L, 1, "retry_errors", cfg.retry_errors);
+  int statuses[500];
+  int n_statuses = lfetch_opt_statuses(L, 1, "retry_statuses", statuses, 500);
+  if (n_statuses >= 0) {
+    cfg.retry_statuses = statuses;
+    cfg.n_retry_statuses = (size_t)n_statuses;
+  }
   cfg.cookies = lfetch_opt_bool(L, 1, "cookies", cfg.cookies);
   cfg.allow_file = lfetch_opt_bool(L, 1, "allow_file", cfg.allow_file);
   cfg.workers = (int)lfetch_opt_number(L, 1, "workers", cfg.workers);
@@ -241,8 +292,9 @@ static const char *lfetch_url_with_query(lua_State *L, int req, const char *url)
 }
 
 /* eng:submit(request) -> id. request: url, method, headers, query, body |
- * form | json, timeout, redirects, max_redirects, max_body, retries, proxy,
- * user_agent, cacert, html (parse the body on a worker thread). */
+ * form | json, timeout, connect_timeout, deadline, low_speed_limit,
+ * low_speed_time, redirects, max_redirects, max_body, retries, idempotent,
+ * proxy, user_agent, cacert, html (parse the body on a worker thread). */
 static int lfetch_submit(lua_State *L) {
   lfetch_engine *le = lfetch_check_engine(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -260,6 +312,11 @@ static int lfetch_submit(lua_State *L) {
    * not taken for "the engine's" (or, for max_body, for no limit at all). */
   lua_Number n;
   if ((n = lfetch_opt_number(L, 2, "timeout", -1)) >= 0) req.timeout_ms = lfetch_ms(n);
+  if ((n = lfetch_opt_number(L, 2, "connect_timeout", -1)) >= 0) req.connect_timeout_ms = lfetch_ms(n);
+  if ((n = lfetch_opt_number(L, 2, "deadline", -1)) >= 0) req.deadline_ms = lfetch_ms(n);
+  if ((n = lfetch_opt_number(L, 2, "low_speed_limit", -1)) >= 0) req.low_speed_limit = (long)n;
+  if ((n = lfetch_opt_number(L, 2, "low_speed_time", -1)) >= 0) req.low_speed_time = (long)n;
+  if (lfetch_opt(L, 2, "idempotent", LUA_TBOOLEAN, "boolean")) req.idempotent = lua_toboolean(L, -1), lua_pop(L, 1);
   if (lfetch_opt(L, 2, "redirects", LUA_TBOOLEAN, "boolean")) req.follow_redirects = lua_toboolean(L, -1), lua_pop(L, 1);
   if ((n = lfetch_opt_number(L, 2, "max_redirects", -1)) >= 0) req.max_redirects = (int)n;
   if ((n = lfetch_opt_number(L, 2, "retries", -1)) >= 0) req.retries = (int)n;
@@ -458,31 +515,43 @@ static int lfetch_html(lua_State *L) {
 
 static void lfetch_push_headers(lua_State *L, const fetch_response *res) {
   /* name -> value; a repeated header's values are joined with ", " except
-   * set-cookie, whose values are kept as a list (they may contain commas). */
+   * set-cookie, whose values are kept as a list (they may contain commas).
+   * Each name's values are gathered in a list first and joined once: joined
+   * as they came, N repeats would copy N^2 / 2 values. */
   lua_createtable(L, 0, (int)res->n_headers);
+  lua_createtable(L, 0, 0); /* name -> list of its values */
   for (size_t i = 0; i < res->n_headers; i++) {
     const fetch_header *h = &res->headers[i];
-    int type = lua_getfield(L, -1, h->name);
-    if (strcmp(h->name, "set-cookie") == 0) {
-      if (type == LUA_TNIL) {
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_pushvalue(L, -1);
-        lua_setfield(L, -3, h->name);
-      }
-      lua_pushstring(L, h->value);
-      lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    if (lua_getfield(L, -1, h->name) == LUA_TNIL) {
       lua_pop(L, 1);
-    } else if (type == LUA_TNIL) {
-      lua_pop(L, 1);
-      lua_pushstring(L, h->value);
-      lua_setfield(L, -2, h->name);
-    } else {
-      lua_pushfstring(L, "%s, %s", lua_tostring(L, -1), h->value);
-      lua_remove(L, -2);
-      lua_setfield(L, -2, h->name);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, h->name);
     }
+    lua_pushstring(L, h->value);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
   }
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    int list = lua_gettop(L);
+    if (strcmp(lua_tostring(L, -2), "set-cookie") != 0) {
+      lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (lua_Integer k = 1; k <= n; k++) {
+        if (k > 1) luaL_addlstring(&b, ", ", 2);
+        lua_rawgeti(L, list, k);
+        luaL_addvalue(&b);
+      }
+      luaL_pushresult(&b);
+      lua_remove(L, list);
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -5);  /* headers[name] = value, below lists, name */
+  }
+  lua_pop(L, 1);
 }
 
 static int lfetch_response_index(lua_State *L) {

@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fetch_decode.h"
+#include "fetch_headers.h"
+#include "fetch_retry.h"
 #include "url.h"
 #include "workers.h"
 
@@ -66,7 +69,10 @@ struct fetch_job {
   char *body;
   size_t body_len;
   bool has_body;
-  long timeout_ms, max_redirects;
+  long timeout_ms, max_redirects, connect_timeout_ms, low_speed_limit, low_speed_time;
+  long deadline_ms;
+  double deadline;         /* monotonic seconds; 0 until the first try */
+  bool idempotent;
   bool follow;
   int hops;                /* redirects the engine followed (fetch_redirect) */
   int retries;
@@ -77,6 +83,10 @@ struct fetch_job {
   void *ud;
   CURL *easy;
   bool too_large;          /* the write callback stopped the transfer */
+  headers_collector hdr;   /* this try's response headers */
+  decoder *dec;            /* its Content-Encoding's, from its first byte */
+  bool dec_checked, dec_failed;
+  char dec_err[160];
   double wake_at;          /* when sleeping before a retry */
   fetch_response *res;
   char errbuf[CURL_ERROR_SIZE];
@@ -100,15 +110,21 @@ struct fetch_engine {
   size_t pending;
   uint64_t next_id, rng;
   fetch_stats stats;
+  size_t queued_body;  /* request-body bytes held by undelivered jobs */
+  unsigned char retry_status[600];  /* 1 for each retried HTTP status */
   bool in_run;
 };
 
 static const char *const fetch_error_names[FETCH_ERROR_KINDS] = {
-    "ok", "dns", "connect", "timeout", "tls", "too_large", "redirects", "scheme", "cancelled", "other"};
+    "ok", "dns", "connect", "timeout", "tls", "too_large", "redirects", "scheme", "cancelled", "other",
+    "decode", "truncated", "headers", "queue"};
 
 const char *fetch_error_name(fetch_error kind) {
   return (unsigned)kind < FETCH_ERROR_KINDS ? fetch_error_names[kind] : "other";
 }
+
+/* Scrapy's RETRY_HTTP_CODES. */
+static const int fetch_default_statuses[] = {408, 429, 500, 502, 503, 504, 522, 524};
 
 void fetch_config_defaults(fetch_config *cfg) {
   *cfg = (fetch_config){
@@ -122,9 +138,15 @@ void fetch_config_defaults(fetch_config *cfg) {
       .max_redirects = 10,
       .follow_redirects = true,
       .retries = 2,
+      .retry_statuses = fetch_default_statuses,
+      .n_retry_statuses = sizeof fetch_default_statuses / sizeof *fetch_default_statuses,
+      .retry_errors = 1u << FETCH_DNS | 1u << FETCH_CONNECT | 1u << FETCH_TIMEOUT | 1u << FETCH_TLS | 1u << FETCH_OTHER,
       .backoff_ms = 500,
       .backoff_max_ms = 30000,
       .retry_after_max_ms = 120000,
+      .max_headers = 1000,
+      .max_header_bytes = 256 << 10,
+      .max_queued_body = (size_t)64 << 20,
       .cookies = true,
       .user_agent = "glean/" GLEAN_VERSION,
   };
@@ -134,6 +156,11 @@ void fetch_request_init(fetch_request *req, const char *url) {
   *req = (fetch_request){
       .url = url,
       .timeout_ms = FETCH_DEFAULT,
+      .connect_timeout_ms = FETCH_DEFAULT,
+      .deadline_ms = FETCH_DEFAULT,
+      .low_speed_limit = FETCH_DEFAULT,
+      .low_speed_time = FETCH_DEFAULT,
+      .idempotent = FETCH_DEFAULT,
       .follow_redirects = FETCH_DEFAULT,
       .max_redirects = FETCH_DEFAULT,
       .retries = FETCH_DEFAULT,
@@ -755,6 +782,9 @@ static void fetch_job_free(fetch_job *j) {
   free(j->proxy);
   free(j->user_agent);
   free(j->cacert);
+  headers_clear(&j->hdr);
+  decoder_free(j->dec);
+  if (j->eng && j->has_body) j->eng->queued_body -= j->body_len;
   fetch_response_free(j->res);
   free(j);
 }
@@ -809,11 +839,15 @@ uint64_t fetch_submit(fetch_engine *e, const fetch_request *req) {
     if (l) j->headers = l;
     else ok = false;
   }
-  if (ok && req->body) {
-    j->has_body = true;
-    j->body_len = req->body_len;
+  bool full = req->body && e->cfg.max_queued_body && req->body_len > e->cfg.max_queued_body - e->queued_body;
+  if (ok && req->body && !full) {
     ok = (j->body = malloc(req->body_len ? req->body_len : 1)) != NULL;
-    if (ok) memcpy(j->body, req->body, req->body_len);
+    if (ok) {
+      memcpy(j->body, req->body, req->body_len);
+      j->has_body = true;
+      j->body_len = req->body_len;
+      e->queued_body += req->body_len;
+    }
   }
   const char *proxy = req->proxy ? req->proxy : e->proxy;
   const char *ua = req->user_agent ? req->user_agent : e->user_agent;
@@ -831,6 +865,12 @@ uint64_t fetch_submit(fetch_engine *e, const fetch_request *req) {
   j->follow = req->follow_redirects >= 0 ? req->follow_redirects != 0 : c->follow_redirects;
   j->max_redirects = req->max_redirects >= 0 ? req->max_redirects : c->max_redirects;
   j->retries = req->retries >= 0 ? req->retries : c->retries;
+  j->connect_timeout_ms = req->connect_timeout_ms >= 0 ? req->connect_timeout_ms : c->connect_timeout_ms;
+  j->deadline_ms = req->deadline_ms >= 0 ? req->deadline_ms : c->deadline_ms;
+  j->low_speed_limit = req->low_speed_limit >= 0 ? req->low_speed_limit : c->low_speed_limit;
+  j->low_speed_time = req->low_speed_time >= 0 ? req->low_speed_time : c->low_speed_time;
+  j->idempotent = req->idempotent >= 0 ? req->idempotent != 0 : retry_idempotent(j->method);
+  headers_init(&j->hdr, c->max_headers, c->max_header_bytes);
   j->max_body = req->max_body ? req->max_body : c->max_body;
   j->after = req->after;
   j->done = req->done;
@@ -839,29 +879,83 @@ uint64_t fetch_submit(fetch_engine *e, const fetch_request *req) {
   j->res->id = ++e->next_id;
   e->stats.requests++;
   e->pending++;
-  fetch_dispatch(e, j, url, false);
+  if (full) {
+    fetch_fail(j, FETCH_QUEUE_FULL, "%s: request body of %zu bytes refused: %zu bytes of request bodies already queued (max_queued_body %zu)",
+               url, req->body_len, e->queued_body, c->max_queued_body);
+    fetch_finish(e, j);
+  } else {
+    fetch_dispatch(e, j, url, false);
+  }
   return j->res->id;
 }
 
 /* ---- transfers -------------------------------------------------------- */
 
-static size_t fetch_on_body(char *data, size_t size, size_t n, void *ud) {
+/* Decoded body bytes: counted after decoding, so a compression bomb stops
+ * at the limit. */
+static bool fetch_keep_body(void *ud, const char *data, size_t len) {
   fetch_job *j = ud;
   buf *b = &j->res->body;
-  size_t len = size * n;
-  /* Counted after decoding, so a compression bomb stops at the limit. */
   if (j->max_body && len > j->max_body - b->len) {
     buf_append(b, data, j->max_body - b->len);
     j->too_large = true;
-    return CURL_WRITEFUNC_ERROR;
+    return false;
   }
   buf_append(b, data, len);
-  if (b->failed) return CURL_WRITEFUNC_ERROR;
+  if (b->failed) return false;
   j->eng->stats.bytes += len;
-  return len;
+  return true;
 }
 
-static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h) {
+/* The body as it comes, decoded here rather than by libcurl (see
+ * fetch_decode.h); the decoder is chosen at its first byte, when the
+ * response's headers are all in. */
+static size_t fetch_on_body(char *data, size_t size, size_t n, void *ud) {
+  fetch_job *j = ud;
+  size_t len = size * n;
+  if (!j->dec_checked) {
+    j->dec_checked = true;
+    if (decoder_new(headers_find(&j->hdr, "content-encoding"), &j->dec, j->dec_err, sizeof j->dec_err) != 0) {
+      j->dec_failed = true;
+      return CURL_WRITEFUNC_ERROR;
+    }
+  }
+  if (!j->dec) return fetch_keep_body(j, data, len) ? len : CURL_WRITEFUNC_ERROR;
+  switch (decoder_feed(j->dec, data, len, fetch_keep_body, j, j->dec_err, sizeof j->dec_err)) {
+  case DECODE_OK:
+    return len;
+  case DECODE_ERROR:
+    j->dec_failed = true;
+    return CURL_WRITEFUNC_ERROR;
+  default:
+    return CURL_WRITEFUNC_ERROR;
+  }
+}
+
+static size_t fetch_on_header(char *data, size_t size, size_t n, void *ud) {
+  fetch_job *j = ud;
+  size_t len = size * n;
+  if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+    /* A new response (after a 1xx or a redirect): its own coding. */
+    decoder_free(j->dec);
+    j->dec = NULL;
+    j->dec_checked = false;
+  }
+  return headers_line(&j->hdr, data, len) ? len : CURL_WRITEFUNC_ERROR;
+}
+
+/* Whether libcurl is given the method as a custom one, which it would keep
+ * across every redirect (with the body dropped after a 301, 302 or 303):
+ * the engine follows those redirects itself. */
+static bool fetch_custom_method(const fetch_job *j) {
+  return strcmp(j->method, "HEAD") != 0 && strcmp(j->method, "POST") != 0 &&
+         (strcmp(j->method, "GET") != 0 || j->has_body);
+}
+
+/* Whether the engine, not libcurl, follows the job's redirects. */
+static bool fetch_engine_follows(const fetch_job *j) { return j->follow && (j->mirror || fetch_custom_method(j)); }
+
+static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h, long timeout_ms) {
   bool ok = true;
 #define SET(opt, val) ok = ok && curl_easy_setopt(h, opt, val) == CURLE_OK
   SET(CURLOPT_URL, j->url);
@@ -870,17 +964,20 @@ static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h) {
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_WRITEFUNCTION, fetch_on_body);
   SET(CURLOPT_WRITEDATA, (void *)j);
-  SET(CURLOPT_ACCEPT_ENCODING, "");
+  SET(CURLOPT_HEADERFUNCTION, fetch_on_header);
+  SET(CURLOPT_HEADERDATA, (void *)j);
+  SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  SET(CURLOPT_ACCEPT_ENCODING, DECODE_ACCEPT);
+  SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
   /* Never file:// or anything else, even from a redirect. */
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
   SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  /* Through a base-URL mirror the engine follows redirects itself. */
-  SET(CURLOPT_FOLLOWLOCATION, j->follow && !j->mirror ? 1L : 0L);
+  SET(CURLOPT_FOLLOWLOCATION, j->follow && !fetch_engine_follows(j) ? 1L : 0L);
   SET(CURLOPT_MAXREDIRS, j->max_redirects < 0 ? -1L : j->max_redirects - j->hops);
-  SET(CURLOPT_CONNECTTIMEOUT_MS, e->cfg.connect_timeout_ms);
-  SET(CURLOPT_TIMEOUT_MS, j->timeout_ms);
-  SET(CURLOPT_LOW_SPEED_LIMIT, e->cfg.low_speed_limit);
-  SET(CURLOPT_LOW_SPEED_TIME, e->cfg.low_speed_time);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, j->connect_timeout_ms);
+  SET(CURLOPT_TIMEOUT_MS, timeout_ms);
+  SET(CURLOPT_LOW_SPEED_LIMIT, j->low_speed_limit);
+  SET(CURLOPT_LOW_SPEED_TIME, j->low_speed_time);
   if (j->user_agent) SET(CURLOPT_USERAGENT, j->user_agent);
   if (j->proxy) SET(CURLOPT_PROXY, j->proxy);
   if (j->cacert) SET(CURLOPT_CAINFO, j->cacert);
@@ -908,9 +1005,8 @@ static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h) {
     SET(CURLOPT_POSTFIELDS, j->has_body ? j->body : "");
   }
   /* POST is left to libcurl so that a 301/302/303 turns it into a GET, as
-   * browsers do; a custom method would stick across redirects. */
-  if (!head && strcmp(j->method, "POST") != 0 && (strcmp(j->method, "GET") != 0 || j->has_body))
-    SET(CURLOPT_CUSTOMREQUEST, j->method);
+   * browsers do; a custom method's redirects the engine follows. */
+  if (fetch_custom_method(j)) SET(CURLOPT_CUSTOMREQUEST, j->method);
 #undef SET
   return ok;
 }
@@ -919,10 +1015,26 @@ static void fetch_start(fetch_engine *e, fetch_job *j) {
   fetch_response *r = j->res;
   fetch_response_clear(r);
   r->tries++;
-  j->too_large = false;
+  j->too_large = j->dec_checked = j->dec_failed = false;
+  decoder_free(j->dec);
+  j->dec = NULL;
+  headers_clear(&j->hdr);
   j->errbuf[0] = '\0';
+  /* The deadline runs from the first try; each try ends by it. */
+  double now = fetch_now();
+  long timeout_ms = j->timeout_ms;
+  if (j->deadline_ms > 0 && j->deadline == 0) j->deadline = now + j->deadline_ms / 1000.0;
+  if (j->deadline > 0) {
+    double left_ms = (j->deadline - now) * 1000.0;
+    if (left_ms < 1) {
+      fetch_fail(j, FETCH_TIMEOUT, "%s: deadline of %ld ms passed (deadline)", j->site, j->deadline_ms);
+      fetch_finish(e, j);
+      return;
+    }
+    if (timeout_ms <= 0 || left_ms < timeout_ms) timeout_ms = (long)left_ms + 1;
+  }
   CURL *h = curl_easy_init();
-  if (!h || !fetch_configure(e, j, h) || curl_multi_add_handle(e->multi, h) != CURLM_OK) {
+  if (!h || !fetch_configure(e, j, h, timeout_ms) || curl_multi_add_handle(e->multi, h) != CURLM_OK) {
     if (h) curl_easy_cleanup(h);
     fetch_fail(j, FETCH_OTHER, "%s: cannot start the transfer (out of memory)", j->site);
     fetch_finish(e, j);
@@ -966,6 +1078,10 @@ static fetch_error fetch_kind(CURLcode rc, bool too_large) {
     return too_large ? FETCH_TOO_LARGE : FETCH_OTHER;
   case CURLE_TOO_MANY_REDIRECTS:
     return FETCH_TOO_MANY_REDIRECTS;
+  case CURLE_PARTIAL_FILE:
+    return FETCH_TRUNCATED;
+  case CURLE_BAD_CONTENT_ENCODING:
+    return FETCH_DECODE;
   case CURLE_UNSUPPORTED_PROTOCOL:
     return FETCH_SCHEME;
   default:
@@ -973,50 +1089,9 @@ static fetch_error fetch_kind(CURLcode rc, bool too_large) {
   }
 }
 
-/* Failures that another try may not meet: the network's, not the URL's,
- * the certificate's or the limits'. */
-static bool fetch_transient(CURLcode rc) {
-  switch (rc) {
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_RESOLVE_PROXY:
-  case CURLE_COULDNT_CONNECT:
-  case CURLE_OPERATION_TIMEDOUT:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_SEND_ERROR:
-  case CURLE_RECV_ERROR:
-  case CURLE_GOT_NOTHING:
-  case CURLE_PARTIAL_FILE:
-  case CURLE_HTTP2:
-  case CURLE_HTTP2_STREAM:
-  case CURLE_HTTP3:
-  case CURLE_QUIC_CONNECT_ERROR:
-    return true;
-  default:
-    return false;
-  }
-}
-
-/* Seconds a Retry-After header asks for (delta-seconds or HTTP-date), or
- * -1 if there is none that parses. */
-static double fetch_retry_after(const fetch_response *r) {
-  const char *v = fetch_header_get(r, "retry-after");
-  if (!v || !*v) return -1;
-  char *end;
-  errno = 0;
-  long secs = strtol(v, &end, 10);
-  if (isdigit((unsigned char)*v) && *end == '\0') return errno == ERANGE ? 1e9 : (double)secs;
-  time_t when = curl_getdate(v, NULL);
-  if (when == -1) return -1;
-  double d = difftime(when, time(NULL));
-  return d > 0 ? d : 0;
-}
-
-/* Exponential backoff with full jitter: uniform in [0, min(cap, base*2^(n-1))]. */
+/* Wait before the try after `tries` tries. */
 static double fetch_backoff(fetch_engine *e, int tries) {
-  double cap = e->cfg.backoff_ms;
-  for (int i = 1; i < tries && cap < e->cfg.backoff_max_ms; i++) cap *= 2;
-  if (cap > e->cfg.backoff_max_ms) cap = e->cfg.backoff_max_ms;
-  return fetch_random(e) * cap / 1000.0;
+  return retry_backoff(e->cfg.backoff_ms, e->cfg.backoff_max_ms, tries, fetch_random(e));
 }
 
 static const char *fetch_http_version(long version) {
@@ -1056,9 +1131,8 @@ static void fetch_take_info(fetch_job *j, CURL *h) {
       r->url = site;
     }
   }
-  /* request -1: the last response of a redirect chain only. */
-  for (struct curl_header *hd = NULL; (hd = curl_easy_nextheader(h, CURLH_HEADER, -1, hd));)
-    fetch_add_header(r, hd->name, strlen(hd->name), hd->value);
+  /* The last response of a redirect chain only (see headers_line). */
+  headers_move(&j->hdr, r);
   fetch_parse_content_type(fetch_header_get(r, "content-type"), &r->content_type, &r->charset);
 }
 
@@ -1096,14 +1170,15 @@ static void fetch_drop_credentials(fetch_job *j) {
   j->headers = kept;
 }
 
-/* A redirect from a base-URL mirror, which libcurl was not let follow.
- * Its Location is the mirror server's, resolved against the URL fetched
- * there, as libcurl would; a URL back under the mirror's location is the
- * site's URL again, and any other is a URL like those a page links to,
- * routed afresh: one under the origin (an absolute redirect to the site
- * itself) is served by the mirror instead of leaving for the real site.
- * The method changes as a browser's does: to GET after a 303 (but HEAD),
- * and after a 301 or 302 to a POST. */
+/* A redirect libcurl was not let follow: from a base-URL mirror, or of a
+ * custom method (see fetch_engine_follows). Its Location is resolved
+ * against the URL fetched, as libcurl would; from a mirror, a URL back
+ * under the mirror's location is the site's URL again, and any other is a
+ * URL like those a page links to, routed afresh: one under the origin (an
+ * absolute redirect to the site itself) is served by the mirror instead of
+ * leaving for the real site. The method changes as RFC 9110 15.4 and
+ * browsers have it: to GET without the body after a 303 (but HEAD), and
+ * after a 301 or 302 to a POST; any other keeps its method and body. */
 static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) {
   fetch_response *r = j->res;
   long status = r->status;
@@ -1136,13 +1211,14 @@ static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) 
     if (get) {
       free(j->method);
       j->method = get;
+      if (j->has_body) e->queued_body -= j->body_len;
       free(j->body);
       j->body = NULL;
       j->body_len = 0;
       j->has_body = false;
     }
   }
-  char *site = mirror_unmap(j->mirror, next.data);
+  char *site = j->mirror ? mirror_unmap(j->mirror, next.data) : NULL;
   if (!same_origin(j->site, site ? site : next.data)) fetch_drop_credentials(j);
   j->hops++;
   fetch_response_clear(r);
@@ -1159,6 +1235,53 @@ static void fetch_redirect(fetch_engine *e, fetch_job *j, const char *location) 
   buf_free(&next);
 }
 
+/* Sets the try's error kind and message from libcurl's rc and what the
+ * engine's own callbacks saw (header budget, decoding, size limit).
+ * Returns whether the result is one the engine retries (a listed status,
+ * or a listed error kind that another try may pass), whatever the tries
+ * left. */
+static bool fetch_classify(fetch_engine *e, fetch_job *j, CURLcode rc) {
+  fetch_response *r = j->res;
+  char msg[200];
+  if (j->hdr.status == HEADERS_TOO_MANY || j->hdr.status == HEADERS_TOO_LARGE) {
+    fetch_fail(j, FETCH_HEADERS, j->hdr.status == HEADERS_TOO_MANY ? "%s: more than %zu response headers (max_headers)"
+                                                                   : "%s: response headers larger than %zu bytes (max_header_bytes)",
+               j->site, j->hdr.status == HEADERS_TOO_MANY ? e->cfg.max_headers : e->cfg.max_header_bytes);
+    return false;
+  }
+  if (rc == CURLE_OUT_OF_MEMORY && j->hdr.status == HEADERS_OK && !j->hdr.complete) {
+    /* libcurl's dynbuf refuses a header line past CURL_MAX_HTTP_HEADER. */
+    fetch_fail(j, FETCH_HEADERS, "%s: a response header line longer than libcurl's limit of %d KiB", j->site,
+               CURL_MAX_HTTP_HEADER / 1024);
+    return false;
+  }
+  if (rc == CURLE_RECV_ERROR && j->hdr.status == HEADERS_OK && !j->hdr.complete &&
+      strstr(j->errbuf, "Too large response headers")) {
+    /* libcurl's own cap on a response's headers (300 KiB in 7.88). */
+    fetch_fail(j, FETCH_HEADERS, "%s: %s (libcurl's limit)", j->site, j->errbuf);
+    return false;
+  }
+  if (j->dec_failed || (rc == CURLE_OK && j->dec && decoder_finish(j->dec, msg, sizeof msg) != 0)) {
+    fetch_fail(j, FETCH_DECODE, "%s: %s", j->site, j->dec_failed ? j->dec_err : msg);
+    return false;
+  }
+  if (rc != CURLE_OK && r->status >= 100 && r->status < 200) {
+    /* An unasked-for 101 (or any 1xx as the last word): the server's
+     * answer, the same next time. */
+    fetch_fail(j, FETCH_OTHER, "%s: unexpected %ld response", j->site, r->status);
+    return false;
+  }
+  r->error = fetch_kind(rc, j->too_large);
+  if (r->error == FETCH_TOO_LARGE)
+    r->message = fetch_strf("%s: body larger than %zu bytes", j->site, j->max_body);
+  else if (r->error == FETCH_TRUNCATED)
+    r->message = fetch_strf("%s: body cut short: %s", j->site, j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
+  else if (r->error != FETCH_OK)
+    r->message = fetch_strf("%s: %s", j->site, j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
+  if (r->error == FETCH_OK) return r->status >= 0 && r->status < 600 && e->retry_status[r->status];
+  return (e->cfg.retry_errors & (1u << r->error)) && retry_can_pass(r->error, rc);
+}
+
 static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {
   fetch_response *r = j->res;
   CURL *h = j->easy;
@@ -1168,30 +1291,26 @@ static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {
   j->easy = NULL;
   list_remove(&e->running, j);
   j->host->active--;
-  r->error = fetch_kind(rc, j->too_large);
-  if (r->error == FETCH_TOO_LARGE)
-    r->message = fetch_strf("%s: body larger than %zu bytes", j->site, j->max_body);
-  else if (r->error != FETCH_OK)
-    r->message = fetch_strf("%s: %s", j->site, j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
+  bool retry = fetch_classify(e, j, rc);
   const char *location = fetch_header_get(r, "location");
-  if (r->error == FETCH_OK && j->mirror && j->follow && location &&
+  if (r->error == FETCH_OK && fetch_engine_follows(j) && location &&
       (r->status == 301 || r->status == 302 || r->status == 303 || r->status == 307 || r->status == 308)) {
     fetch_redirect(e, j, location);
     return;
   }
-  bool busy = r->error == FETCH_OK && (r->status == 429 || (r->status >= 500 && r->status <= 599));
-  if (r->tries > j->retries || !(busy || (r->error != FETCH_OK && fetch_transient(rc)))) {
+  bool busy = r->error == FETCH_OK && retry;
+  double asked = busy ? retry_after(fetch_header_get(r, "retry-after")) : -1;
+  double wait = asked < 0 ? fetch_backoff(e, r->tries) : asked;
+  if (asked > e->cfg.retry_after_max_ms / 1000.0) wait = e->cfg.retry_after_max_ms / 1000.0;
+  /* No try that would start after the deadline. */
+  if (!retry || r->tries > j->retries || !j->idempotent || (j->deadline > 0 && fetch_now() + wait >= j->deadline)) {
     fetch_finish(e, j);
     return;
   }
-  double wait = busy ? fetch_retry_after(r) : -1;
-  if (wait >= 0) {
-    if (wait > e->cfg.retry_after_max_ms / 1000.0) wait = e->cfg.retry_after_max_ms / 1000.0;
+  if (asked >= 0) {
     /* The server asked the host to back off, not only this URL. */
     double until = fetch_now() + wait;
     if (until > j->host->hold_until) j->host->hold_until = until;
-  } else {
-    wait = fetch_backoff(e, r->tries);
   }
   if (e->cfg.log && busy)
     log_msg(e->cfg.log, LOG_DEBUG, "%s: HTTP %ld, retry %d of %d in %.3f s", j->site, r->status, r->tries, j->retries,
@@ -1388,6 +1507,10 @@ fetch_engine *fetch_new(const fetch_config *cfg, char *err, size_t errlen) {
   if (e->cfg.max_per_host < 1) e->cfg.max_per_host = 1;
   if (e->cfg.host_delay_ms < 0) e->cfg.host_delay_ms = 0;
   if (e->cfg.retries < 0) e->cfg.retries = 0;
+  for (size_t i = 0; i < cfg->n_retry_statuses; i++)
+    if (cfg->retry_statuses[i] >= 0 && cfg->retry_statuses[i] < 600) e->retry_status[cfg->retry_statuses[i]] = 1;
+  e->cfg.retry_statuses = NULL;  /* copied into e->retry_status */
+  e->cfg.n_retry_statuses = 0;
   e->user_agent = fetch_strdup(cfg->user_agent);
   e->proxy = fetch_strdup(cfg->proxy);
   e->cacert = fetch_strdup(cfg->cacert);

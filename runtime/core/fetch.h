@@ -34,11 +34,20 @@ typedef enum {
   FETCH_SCHEME,              /* a URL or redirect to a scheme not allowed */
   FETCH_CANCELLED,
   FETCH_OTHER,               /* malformed URL, broken response, local I/O ... */
+  FETCH_DECODE,              /* a Content-Encoding stream damaged, cut short
+                                or of a coding not known */
+  FETCH_TRUNCATED,           /* the body ended before its Content-Length
+                                (or the connection closed mid-body) */
+  FETCH_HEADERS,             /* response headers past max_headers or
+                                max_header_bytes, or a line past libcurl's
+                                100 KiB */
+  FETCH_QUEUE_FULL,          /* refused by fetch_submit: max_queued_body */
   FETCH_ERROR_KINDS
 } fetch_error;
 
 /* "ok", "dns", "connect", "timeout", "tls", "too_large", "redirects",
- * "scheme", "cancelled", "other": stable, for scripts and logs. */
+ * "scheme", "cancelled", "other", "decode", "truncated", "headers",
+ * "queue": stable, for scripts and logs. */
 const char *fetch_error_name(fetch_error kind);
 
 /* Requests for URLs under origin ("https://example.com": scheme, host and
@@ -64,21 +73,43 @@ typedef struct fetch_config {
   int host_delay_ms;         /* least time between two starts to one host: 0 */
   long connect_timeout_ms;   /* 10 s */
   long timeout_ms;           /* a whole try, redirects included (0: none;
-                                through a base-URL mirror each redirect is
-                                a try of its own): 60 s */
+                                where the engine follows redirects itself,
+                                through a base-URL mirror or for a method
+                                other than GET, HEAD and POST, each
+                                redirect is a try of its own): 60 s */
+  long deadline_ms;          /* a whole request from its first try's start:
+                                tries, backoff and redirects (0: none): 0 */
   long low_speed_limit;      /* abort a try slower than this many bytes/s ... */
   long low_speed_time;       /* ... for this many seconds: 1 byte/s for 30 s */
   size_t max_body;           /* decoded body bytes (0: no limit): 32 MiB */
   int max_redirects;         /* 10 */
   bool follow_redirects;     /* true */
-  int retries;               /* tries after the first, on transient
-                                transport errors (DNS, connect, timeout,
-                                TLS handshake, broken transfer), 429 and
-                                5xx, whatever the method: 2 */
+  int retries;               /* tries after the first, for idempotent
+                                methods (GET, HEAD, OPTIONS, TRACE, PUT,
+                                DELETE; see fetch_request.idempotent), on
+                                the statuses and error kinds below: 2 */
+  const int *retry_statuses; /* retried HTTP statuses (copied): 408, 429,
+                                500, 502, 503, 504, 522, 524 */
+  size_t n_retry_statuses;
+  unsigned retry_errors;     /* bit (1u << kind) for each fetch_error kind
+                                retried, of dns, connect, timeout, tls,
+                                truncated and other (only their failures
+                                that may pass: a TLS handshake, not a
+                                certificate; a broken connection, not a
+                                malformed URL): all but truncated */
   int backoff_ms;            /* first retry's backoff, doubling, with
-                                full jitter (unless Retry-After): 500 */
+                                full jitter above half of it (unless
+                                Retry-After): 500 */
   int backoff_max_ms;        /* backoff cap: 30 s */
   int retry_after_max_ms;    /* cap on a server's Retry-After: 120 s */
+  size_t max_headers;        /* header lines of one response, trailers
+                                included (0: no limit): 1000 */
+  size_t max_header_bytes;   /* their bytes (0: libcurl's own limit, 300 KiB,
+                                which fails the same way): 256 KiB */
+  size_t max_queued_body;    /* request-body bytes the engine holds for
+                                requests not yet delivered; past it
+                                fetch_submit's request fails with
+                                FETCH_QUEUE_FULL (0: no limit): 64 MiB */
   bool cookies;              /* one cookie jar for the engine: true */
   bool allow_file;           /* file:// URLs (read as local files): false */
   const char *user_agent;    /* "glean/" GLEAN_VERSION */
@@ -158,6 +189,12 @@ typedef struct fetch_request {
   /* Overrides; FETCH_DEFAULT (0 for max_body, NULL for strings): the
    * engine's. */
   long timeout_ms;
+  long connect_timeout_ms;
+  long deadline_ms;
+  long low_speed_limit;
+  long low_speed_time;
+  int idempotent;               /* 0 or 1: may be sent again on a retry;
+                                   FETCH_DEFAULT: by its method */
   int follow_redirects;         /* 0 or 1 */
   int max_redirects;
   int retries;

@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "fetch.h"
+#include "fetch_retry.h"
 
 static int port;
 static char base[64];  /* http://127.0.0.1:PORT */
@@ -995,6 +996,257 @@ static void test_cancel_and_wakeup(void) {
   fetch_free(e);
 }
 
+/* What the echo endpoint said it got: method and body. */
+static bool echoed(const fetch_response *r, const char *method, const char *body) {
+  char m[64], b[64];
+  snprintf(m, sizeof m, "\"method\":\"%s\"", method);
+  snprintf(b, sizeof b, "\"body\":\"%s\"", body);
+  return r->error == FETCH_OK && r->status == 200 && has(r, m) && has(r, b);
+}
+
+/* RFC 9110 15.4: 303 makes any method but HEAD a GET without a body;
+ * 301 and 302 do that to POST only; 307 and 308 keep method and body.
+ * Through libcurl's own redirect following and the engine's (a mirror). */
+static void test_redirect_methods(void) {
+  fetch_config cfg;
+  test_config(&cfg);
+  fetch_mirror m[] = {{"https://mirrored.test", base}};
+  cfg.mirrors = m;
+  cfg.n_mirrors = 1;
+  fetch_engine *e = engine(&cfg);
+  const char *methods[] = {"PUT", "DELETE", "PATCH", "POST"};
+  const int codes[] = {301, 302, 303, 307, 308};
+  const char *origins[] = {base, "https://mirrored.test"};
+  for (size_t o = 0; o < 2; o++)
+    for (size_t i = 0; i < 4; i++)
+      for (size_t k = 0; k < 5; k++) {
+        fetch_request req;
+        fetch_request_init(&req, U("%s/h/redirect/%d", origins[o], codes[k]));
+        req.method = methods[i];
+        req.body = "payload";
+        req.body_len = 7;
+        fetch_response *r = fetch_req(e, &req);
+        bool to_get = codes[k] == 303 || ((codes[k] == 301 || codes[k] == 302) && strcmp(methods[i], "POST") == 0);
+        bool ok = to_get ? echoed(r, "GET", "") : echoed(r, methods[i], "payload");
+        if (!ok) fprintf(stderr, "%s %s after %d: %s\n", methods[i], origins[o], codes[k], buf_str(&r->body));
+        CHECK(ok && r->redirects == 1);
+        fetch_response_free(r);
+      }
+  /* HEAD stays HEAD, even after a 303. */
+  fetch_request req;
+  fetch_request_init(&req, U("%s/h/redirect/303", base));
+  req.method = "HEAD";
+  fetch_response *r = fetch_req(e, &req);
+  CHECK(r->error == FETCH_OK && r->status == 200 && r->redirects == 1 && r->body.len == 0);
+  fetch_response_free(r);
+  fetch_free(e);
+}
+
+static fetch_response *get_with(fetch_engine *e, const char *url, const char *method, int retries) {
+  fetch_request req;
+  fetch_request_init(&req, url);
+  req.method = method;
+  req.retries = retries;
+  return fetch_req(e, &req);
+}
+
+static int hits_of(fetch_engine *e, const char *key) {
+  fetch_response *r = get(e, U("%s/h/hits/%s", base, key));
+  int n = atoi(buf_str(&r->body));
+  fetch_response_free(r);
+  return n;
+}
+
+/* A server that lies or overwhelms: each failure has its own kind, names
+ * its limit, and is not retried. */
+static void test_hostile_responses(void) {
+  fetch_config cfg;
+  test_config(&cfg);
+  fetch_engine *e = engine(&cfg);
+  const char *codings[] = {"gzip", "deflate", "br", "zstd"};
+  for (size_t i = 0; i < 4; i++) {
+    fetch_response *r = get(e, U("%s/h/cut/%s", base, codings[i]));
+    CHECK(r->error == FETCH_DECODE && r->tries == 1);
+    CHECK_STR(fetch_error_name(r->error), "decode");
+    CHECK(r->message && strstr(r->message, codings[i]) && strstr(r->message, "ends early"));
+    CHECK(message_names(r, U("%s/h/cut/%s", base, codings[i])));
+    fetch_response_free(r);
+  }
+  fetch_response *r = get(e, U("%s/h/short", base));
+  CHECK(r->error == FETCH_TRUNCATED && r->tries == 1);
+  CHECK_STR(fetch_error_name(r->error), "truncated");
+  fetch_response_free(r);
+
+  r = get(e, U("%s/h/huge-header", base));
+  CHECK(r->error == FETCH_HEADERS && r->tries == 1);
+  CHECK(r->message && strstr(r->message, "100 KiB") && !strstr(r->message, "memory"));
+  fetch_response_free(r);
+
+  /* 9,000 headers (about 290 KB, inside libcurl's own cap): over the
+   * count budget; and, with no budget, all of them collected (a quadratic
+   * collection took seconds here). */
+  r = get(e, U("%s/h/headers?n=9000", base));
+  CHECK(r->error == FETCH_HEADERS && r->tries == 1);
+  CHECK(r->message && strstr(r->message, "1000 response headers (max_headers)"));
+  CHECK_STR(fetch_error_name(r->error), "headers");
+  fetch_response_free(r);
+  r = get(e, U("%s/h/headers?n=900", base));
+  CHECK(r->error == FETCH_OK && r->n_headers == 901);
+  CHECK_STR(fetch_header_get(r, "x-899"), "vvvvvvvvvvvvvvvvvvvv");
+  fetch_response_free(r);
+
+  r = get(e, U("%s/h/101", base));
+  CHECK(r->error == FETCH_OTHER && r->tries == 1 && r->message && strstr(r->message, "unexpected 101"));
+  fetch_response_free(r);
+  fetch_free(e);
+
+  test_config(&cfg);
+  cfg.max_headers = 0;
+  cfg.max_header_bytes = 16384;
+  e = engine(&cfg);
+  r = get(e, U("%s/h/headers?n=9000&len=5", base));
+  CHECK(r->error == FETCH_HEADERS && r->message && strstr(r->message, "16384 bytes (max_header_bytes)"));
+  fetch_response_free(r);
+  fetch_free(e);
+  test_config(&cfg);
+  cfg.max_headers = 0;
+  e = engine(&cfg);
+  r = get(e, U("%s/h/headers?n=9000&len=5", base));
+  CHECK(r->error == FETCH_OK && r->n_headers == 9001);
+  fetch_response_free(r);
+  /* Past libcurl's own cap (300 KiB): the same kind, and no retry. */
+  cfg.max_header_bytes = 0;
+  fetch_free(e);
+  e = engine(&cfg);
+  r = get(e, U("%s/h/headers?n=55000&len=1", base));
+  CHECK(r->error == FETCH_HEADERS && r->tries == 1 && r->message && strstr(r->message, "libcurl's limit"));
+  fetch_response_free(r);
+  fetch_free(e);
+}
+
+/* Only idempotent methods are retried, unless a request says it may be;
+ * the statuses and error kinds retried are the engine's options. */
+static void test_retry_policy(void) {
+  fetch_config cfg;
+  test_config(&cfg);
+  fetch_engine *e = engine(&cfg);
+  fetch_response *r = get_with(e, U("%s/h/busy/post", base), "POST", FETCH_DEFAULT);
+  CHECK(r->status == 503 && r->tries == 1);
+  fetch_response_free(r);
+  CHECK(hits_of(e, "post") == 1);
+  r = get_with(e, U("%s/h/busy/patch", base), "PATCH", FETCH_DEFAULT);
+  CHECK(r->status == 503 && r->tries == 1);
+  fetch_response_free(r);
+  r = get_with(e, U("%s/h/busy/put", base), "PUT", FETCH_DEFAULT);
+  CHECK(r->status == 503 && r->tries == 3);
+  fetch_response_free(r);
+  CHECK(hits_of(e, "put") == 3);
+  fetch_request req;
+  fetch_request_init(&req, U("%s/h/busy/post-ok", base));
+  req.method = "POST";
+  req.idempotent = 1;
+  r = fetch_req(e, &req);
+  CHECK(r->status == 503 && r->tries == 3);
+  fetch_response_free(r);
+  CHECK(hits_of(e, "post-ok") == 3);
+  fetch_free(e);
+
+  static const int only_429[] = {429};
+  test_config(&cfg);
+  cfg.retry_statuses = only_429;
+  cfg.n_retry_statuses = 1;
+  cfg.retry_errors = 1u << FETCH_TRUNCATED;
+  e = engine(&cfg);
+  r = get(e, U("%s/h/busy/get", base));
+  CHECK(r->status == 503 && r->tries == 1);
+  fetch_response_free(r);
+  r = get(e, U("%s/h/short", base));
+  CHECK(r->error == FETCH_TRUNCATED && r->tries == 3);
+  fetch_response_free(r);
+  int fd;
+  r = get(e, U("http://127.0.0.1:%d/", closed_port(&fd)));
+  CHECK(r->error == FETCH_CONNECT && r->tries == 1);
+  fetch_response_free(r);
+  close(fd);
+  fetch_free(e);
+
+  /* Full jitter above a floor of half the base, up to the cap. */
+  CHECK(retry_backoff(500, 30000, 1, 0.0) == 0.25 && retry_backoff(500, 30000, 1, 0.999) <= 0.5);
+  CHECK(retry_backoff(500, 30000, 3, 0.999) > 1.99 && retry_backoff(500, 1000, 9, 0.999) <= 1.0);
+}
+
+/* A deadline across tries: a stalling server, tries of 400 ms, ten
+ * retries allowed, 1 s in all. */
+static void test_deadline_and_speed(void) {
+  fetch_config cfg;
+  test_config(&cfg);
+  fetch_engine *e = engine(&cfg);
+  fetch_request req;
+  fetch_request_init(&req, U("%s/stall", base));
+  req.timeout_ms = 400;
+  req.retries = 10;
+  req.deadline_ms = 1000;
+  fetch_response *r = fetch_req(e, &req);
+  CHECK(r->error == FETCH_TIMEOUT && r->tries >= 1 && r->tries <= 3);
+  fetch_response_free(r);
+  /* The low-speed limit, per request. */
+  fetch_request_init(&req, U("%s/slow?bytes=20&ms=300", base));
+  req.low_speed_limit = 1000;
+  req.low_speed_time = 1;
+  req.retries = 0;
+  r = fetch_req(e, &req);
+  CHECK(r->error == FETCH_TIMEOUT);
+  fetch_response_free(r);
+  fetch_free(e);
+}
+
+static fetch_response *queue_res[3];
+
+static void keep_queued(fetch_response *res, void *ud) { queue_res[(intptr_t)ud] = res; }
+
+/* Request bodies held by the engine are capped: past it, submit's request
+ * fails at once, naming the option. */
+static void test_queue_cap(void) {
+  fetch_config cfg;
+  test_config(&cfg);
+  cfg.max_queued_body = 10;
+  fetch_engine *e = engine(&cfg);
+  for (intptr_t i = 0; i < 3; i++) {
+    fetch_request req;
+    fetch_request_init(&req, U("%s/echo", base));
+    req.method = "POST";
+    req.body = "12345678";
+    req.body_len = i == 2 ? 2 : 8;
+    req.done = keep_queued;
+    req.ud = (void *)i;
+    CHECK(fetch_submit(e, &req) != 0);
+  }
+  drain(e);
+  CHECK(queue_res[0] && echoed(queue_res[0], "POST", "12345678"));
+  CHECK(queue_res[1] && queue_res[1]->error == FETCH_QUEUE_FULL && queue_res[1]->tries == 0);
+  CHECK(queue_res[1]->message && strstr(queue_res[1]->message, "max_queued_body 10"));
+  CHECK_STR(fetch_error_name(FETCH_QUEUE_FULL), "queue");
+  CHECK(queue_res[2] && echoed(queue_res[2], "POST", "12"));
+  for (int i = 0; i < 3; i++) fetch_response_free(queue_res[i]);
+  /* Delivered, or dropped by a 303, the bodies no longer count. */
+  fetch_request req;
+  fetch_request_init(&req, U("%s/h/redirect/303", base));
+  req.method = "PUT";
+  req.body = "12345678";
+  req.body_len = 8;
+  fetch_response *r = fetch_req(e, &req);
+  CHECK(echoed(r, "GET", ""));
+  fetch_response_free(r);
+  fetch_request_init(&req, U("%s/echo", base));
+  req.method = "POST";
+  req.body = "0123456789";
+  req.body_len = 10;
+  r = fetch_req(e, &req);
+  CHECK(echoed(r, "POST", "0123456789"));
+  fetch_response_free(r);
+  fetch_free(e);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   main_thread = pthread_self();
@@ -1015,6 +1267,11 @@ int main(void) {
     test_workers();
     test_backlog();
     test_cancel_and_wakeup();
+    test_redirect_methods();
+    test_hostile_responses();
+    test_retry_policy();
+    test_deadline_and_speed();
+    test_queue_cap();
   }
   if (server > 0) {
     kill(server, SIGTERM);

@@ -32,6 +32,17 @@ Endpoints (any method unless said):
                          200 "opened", or "timed out"
   /robots.txt            Crawl-delay: 0.25, /private/ disallowed
   /m/...                 echoes the path and query (a mirror's base); /m/go 302s to /m/landed?x=1
+Hostile endpoints (/h/...), for the fetch engine's defences:
+  /h/cut/ENC             TEXT*40 encoded as ENC (gzip, deflate, br, zstd), the
+                         encoded stream cut in half, sent with a correct
+                         Content-Length
+  /h/short               Content-Length: 1000, 10 bytes, then the connection closes
+  /h/huge-header         one 1 MiB header line
+  /h/headers?n=N&len=L   N headers X-N: of L bytes each
+  /h/101                 an unsolicited 101 Switching Protocols, then close
+  /h/redirect/CODE       CODE (301 302 303 307 308) to /echo, whatever the method
+  /h/busy/KEY            503 always, counting requests per KEY
+  /h/hits/KEY            how many /h/busy/KEY requests came
   http://HOST/PATH       (an absolute request target: we are its proxy) 200 "proxied URL", X-Proxied: yes
 
 Generated sites, for crawls. /v/NAME/... is the virtual site NAME, meant as
@@ -127,12 +138,26 @@ GZIP = gzip_chunks([TEXT])
 BROTLI = brotli_stored(TEXT)
 ZSTD = zstd_raw(TEXT)
 
+
+def cut_half(data):
+    return data[: len(data) // 2]
+
+
+def deflate(data):
+    c = zlib.compressobj(9, zlib.DEFLATED, 15)  # wbits 15: a zlib wrapper, as "deflate" means
+    return c.compress(data) + c.flush()
+
+
+CUT = {"gzip": cut_half(gzip_chunks([TEXT * 40])), "deflate": cut_half(deflate(TEXT * 40)),
+       "br": cut_half(brotli_stored(TEXT * 40)), "zstd": cut_half(zstd_raw(TEXT * 40))}
+
 lock = threading.Lock()
 spaces = {}  # generated-site namespace -> its Space
 gates = {}  # /gate/KEY -> threading.Event
 seen = set()  # keys of /flaky, /limited, /limited-date already answered once
 active = {}
 peak = {}
+hits = {}  # /h/busy/KEY -> requests
 
 
 def first_time(key):
@@ -265,6 +290,8 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 doc = {"hits": dict(sp.hits), "peak": sp.peak, "requests": sp.requests}
             self.reply(200, json.dumps(doc, sort_keys=True).encode(), "application/json")
+        elif head == "h":
+            self.hostile(parts[1:], query)
         elif path == "/hello":
             self.reply(200, HELLO, "text/html; charset=utf-8")
         elif path == "/final":
@@ -372,6 +399,38 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(302, headers=[("Location", "/m/landed?x=1")])
         elif head == "m":
             self.reply(200, self.path.encode())
+        else:
+            self.reply(404, b"not found")
+
+    def raw(self, data):
+        self.wfile.write(data)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def hostile(self, parts, query):
+        what = parts[0] if parts else ""
+        if what == "cut" and len(parts) == 2 and parts[1] in CUT:
+            self.reply(200, CUT[parts[1]], headers=[("Content-Encoding", parts[1])])
+        elif what == "short":
+            self.raw(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n0123456789")
+        elif what == "huge-header":
+            self.raw(b"HTTP/1.1 200 OK\r\nX-Huge: " + b"h" * (1 << 20) + b"\r\nContent-Length: 2\r\n\r\nok")
+        elif what == "headers":
+            n, size = int(query.get("n", 9000)), int(query.get("len", 20))
+            lines = b"".join(b"X-%d: %s\r\n" % (i, b"v" * size) for i in range(n))
+            self.raw(b"HTTP/1.1 200 OK\r\n" + lines + b"Content-Length: 2\r\n\r\nok")
+        elif what == "101":
+            self.raw(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+        elif what == "redirect" and len(parts) == 2:
+            self.reply(int(parts[1]), b"moved", headers=[("Location", "/echo")])
+        elif what == "busy" and len(parts) == 2:
+            with lock:
+                hits[parts[1]] = hits.get(parts[1], 0) + 1
+            self.reply(503, b"busy")
+        elif what == "hits" and len(parts) == 2:
+            with lock:
+                n = hits.get(parts[1], 0)
+            self.reply(200, str(n).encode())
         else:
             self.reply(404, b"not found")
 

@@ -462,4 +462,109 @@ describe("glean.fetch", function()
       assert.is_true(peak > 1, "peak " .. peak)
     end)
   end)
+
+  describe("the fetch engine against a hostile server", function()
+    it("names each failure's own kind, and retries none of them", function()
+      local kinds = {["/h/cut/gzip"] = "decode", ["/h/cut/br"] = "decode", ["/h/short"] = "truncated",
+                     ["/h/huge-header"] = "headers", ["/h/headers?n=9000"] = "headers"}
+      for path, kind in pairs(kinds) do
+        local resp, err, got = glean.fetch(B .. path, {retries = 2})
+        assert.is_nil(resp)
+        assert.equals(kind, got)
+        assert.truthy(err:find(B .. path, 1, true))
+      end
+    end)
+
+    it("retries POST only when the request says it may, and the statuses asked for", function()
+      local resp = assert(glean.fetch(B .. "/h/busy/spec-post", {method = "POST", body = "x"}))
+      assert.equals(503, resp.status)
+      assert.equals(1, resp.tries)
+      resp = assert(glean.fetch(B .. "/h/busy/spec-post2", {method = "POST", body = "x", idempotent = true, retries = 1}))
+      assert.equals(2, resp.tries)
+      local engine = glean.engine({retry_statuses = {429}, retry_errors = {"truncated"}, backoff = 0.01, backoff_max = 0.02})
+      local previous = glean.use_engine(engine)
+      resp = assert(glean.fetch(B .. "/h/busy/spec-get"))
+      assert.equals(1, resp.tries)
+      local list = glean.fetch_all({B .. "/h/short"})
+      assert.equals("truncated", list[1].error_kind)
+      assert.equals(3, list[1].tries)
+      glean.use_engine(previous)
+      engine:close()
+      local ok, err = pcall(glean.engine, {retry_errors = {"nope"}})
+      assert.is_false(ok)
+      assert.truthy(err:find("retry_errors", 1, true))
+      ok, err = pcall(glean.engine, {retry_statuses = {42}})
+      assert.is_false(ok)
+      assert.truthy(err:find("retry_statuses", 1, true))
+    end)
+
+    it("ends a request at its deadline, whatever its retries", function()
+      local r = glean.fetch_all({{url = B .. "/stall", timeout = 0.3, retries = 10, deadline = 0.8}})[1]
+      assert.equals("timeout", r.error_kind)
+      assert.is_true(r.tries >= 1 and r.tries <= 3, "tries " .. r.tries)
+    end)
+
+    it("changes a redirected method as RFC 9110 says, and keeps the body otherwise", function()
+      local function sent(code, method)
+        local resp = assert(glean.fetch(B .. "/h/redirect/" .. code, {method = method, body = "payload"}))
+        local doc = glean.json.decode(resp.body)
+        return doc.method .. " " .. doc.body
+      end
+      assert.equals("PUT payload", sent(301, "PUT"))
+      assert.equals("DELETE payload", sent(302, "DELETE"))
+      assert.equals("PATCH payload", sent(308, "PATCH"))
+      assert.equals("GET ", sent(303, "PUT"))
+      assert.equals("GET ", sent(301, "POST"))
+      assert.equals("POST payload", sent(307, "POST"))
+    end)
+  end)
+
+  describe("glean.session", function()
+    it("obeys robots.txt and its Crawl-delay", function()
+      local s <close> = glean.session{}
+      local resp, err, kind = s:fetch(B .. "/private/x")
+      assert.is_nil(resp)
+      assert.equals("robots", kind)
+      assert.truthy(err:find("/private/x", 1, true))
+      local t0 = glean.clock()
+      local list = s:fetch_all{B .. "/hello", B .. "/final", {url = B .. "/private/y"}, B .. "/status/404"}
+      assert.equals(200, list[1].status)
+      assert.equals("final", list[2].body)
+      assert.equals("robots", list[3].error_kind)
+      assert.is_false(list[3].ok)
+      assert.equals(404, list[4].status)
+      -- robots.txt once; Crawl-delay 0.25 s between the three pages.
+      assert.equals(4, s:stats().requests)
+      assert.is_true(glean.clock() - t0 >= 0.49)
+    end)
+
+    it("fetches nothing from an origin whose robots.txt is unreachable, and says so", function()
+      local s <close> = glean.session{backoff = 0.01}
+      local resp, err, kind = s:fetch("http://127.0.0.1:1/page", {query = {a = 1}})
+      assert.is_nil(resp)
+      assert.equals("robots", kind)
+      assert.truthy(err:find("unreachable", 1, true))
+    end)
+
+    it("holds a script to per_host", function()
+      local s <close> = glean.session{per_host = 2, robots = false}
+      local urls = {}
+      for i = 1, 8 do urls[i] = B .. "/count/sess/" .. i end
+      for _, resp in ipairs(s:fetch_all(urls)) do assert.equals(200, resp.status) end
+      assert.is_true(tonumber(server:get("/peak/sess")) <= 2)
+      -- glean.fetch_all, on the engine's defaults, goes wider.
+      urls = {}
+      for i = 1, 8 do urls[i] = B .. "/count/free/" .. i end
+      glean.fetch_all(urls)
+      assert.is_true(tonumber(server:get("/peak/free")) > 2)
+    end)
+
+    it("keeps a delay between requests to one host", function()
+      local s <close> = glean.session{delay = 0.2, robots = false}
+      local t0 = glean.clock()
+      s:fetch_all{B .. "/hello", B .. "/hello", B .. "/hello", B .. "/hello"}
+      -- Three gaps of 0.2 s.
+      assert.is_true(glean.clock() - t0 >= 0.59)
+    end)
+  end)
 end)

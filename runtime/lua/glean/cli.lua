@@ -23,8 +23,12 @@ options:
                         parsed (default 32)
   --per-host N          requests in flight to one host (default 8)
   --delay SECONDS       least time between requests to one host (default 0)
-  --timeout SECONDS     per request (default 60)
-  --retries N           tries after the first on transient errors (default 2)
+  --timeout SECONDS     per try of a request (default 60)
+  --connect-timeout SECONDS  per connection attempt (default 10)
+  --deadline SECONDS    per request, all its tries and waits (default: none)
+  --retries N           tries after the first, for GET and other idempotent
+                        requests, on 408, 429, 500, 502, 503, 504, 522, 524 and
+                        network errors that may pass (default 2)
   --max-queued N        cap on URLs waiting to be crawled (default 1000000)
   --user-agent STRING   (default glean/VERSION)
   --cacert FILE         verify https servers with the CA certificates in FILE (PEM),
@@ -55,6 +59,7 @@ end
 local OPTIONS = {
   depth = {"number", "depth"}, concurrency = {"number", "concurrency"}, ["per-host"] = {"number", "per_host"},
   delay = {"number", "delay"}, timeout = {"number", "timeout"}, retries = {"number", "retries"},
+  deadline = {"number", "deadline"}, ["connect-timeout"] = {"number", "connect_timeout"},
   ["max-queued"] = {"number", "max_queued"}, progress = {"number", "progress"},
   ["ignore-robots"] = {"flag", "robots"}, ["no-cookies"] = {"flag", "cookies"},
   ["user-agent"] = {"string", "user_agent"}, stats = {"string", "stats_file"},

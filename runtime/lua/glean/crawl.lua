@@ -38,7 +38,7 @@ local OPTION_TYPES = {
   timeout = "number", retries = "number", max_queued = "number", max_body = "number",
   robots = "boolean", cookies = "boolean", user_agent = "string", progress = "number",
   grace = "number", mirrors = "table", tracking = "table", stats_file = "string", cacert = "string",
-  urls = "table", allow_subdomains = "boolean",
+  urls = "table", allow_subdomains = "boolean", deadline = "number", connect_timeout = "number",
   on_error = "function",  -- on_error(url, message) for each page that failed (the embedding API's)
   memory_limit = "number", time_limit = "number",  -- adapter code's limits (glean.sandbox)
 }
@@ -171,7 +171,7 @@ function crawl.run(adapter, options)
     concurrency = settings.concurrency, per_host = settings.per_host, delay = settings.delay,
     timeout = settings.timeout, retries = settings.retries, max_body = settings.max_body,
     cookies = settings.cookies, user_agent = settings.user_agent, cacert = settings.cacert,
-    mirrors = settings.mirrors,
+    mirrors = settings.mirrors, deadline = settings.deadline, connect_timeout = settings.connect_timeout,
   })
   -- A bad mirror is the caller's mistake: say so without glean's own line.
   if not made then error((tostring(engine):gsub("^%[glean%][^:]*:%d+: ", "")), 0) end

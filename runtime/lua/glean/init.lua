@@ -112,6 +112,12 @@ function glean.fetch_all(requests)
   return sched.await(engine, ids)
 end
 
+-- glean.session(options) -> a Session: fetch and fetch_all with a crawl's
+-- politeness (per_host, delay, robots.txt) for scripts (glean/session.lua).
+function glean.session(options)
+  return require("glean.session").new(options)
+end
+
 -- glean.crawl(adapter, options) runs a crawl (see glean/crawl.lua).
 function glean.crawl(adapter, options)
   return require("glean.crawl").run(adapter, options)
