@@ -90,16 +90,23 @@ ldom_doc *ldom_push_document(lua_State *L) {
   return d;
 }
 
+/* A tree parsed with the state's allocator was counted as it was made; one
+ * parsed elsewhere (a fetch worker's, bounded by its max_bytes) is charged
+ * now, in full. */
 void ldom_set_document(lua_State *L, ldom_doc *d, dom_doc *dom, const char *url) {
   d->dom = dom; /* owned from here: freed by __gc even if what follows raises */
-  if (lglean_charge(L, dom_size(dom)) != 0) {
+  size_t charge = mem_same(dom_allocator(dom), lglean_mem(L)) ? 0 : dom_size(dom);
+  if (lglean_charge(L, charge) != 0) {
     ldom_doc_release(L, d);
     lua_pushliteral(L, "not enough memory");
     lua_error(L);
   }
-  d->charged = dom_size(dom);
-  if (url && !(d->url = strdup(url))) luaL_error(L, "out of memory");
+  d->charged = charge;
+  if (url && !(d->url = strdup(url))) luaL_error(L, "not enough memory");
 }
+
+/* dom_parse's message when it ran out of memory, the limit included. */
+static bool ldom_nomem(const char *err) { return strncmp(err, "not enough memory", 17) == 0; }
 
 /* glean.html(bytes [, opts]) -> Document */
 static int ldom_html(lua_State *L) {
@@ -121,7 +128,14 @@ static int ldom_html(lua_State *L) {
    * making and its owner's. */
   ldom_doc *d = ldom_push_document(L);
   char err[256];
+  opts.mem = lglean_mem(L);
   dom_doc *dom = dom_parse(bytes, len, &opts, err, sizeof err);
+  if (!dom && ldom_nomem(err) && llimits_limited(L)) {
+    /* Lua's collector does not see what trees hold: dropped documents may
+     * be what stands in the way. Lua does the same for its own refusals. */
+    lua_gc(L, LUA_GCCOLLECT);
+    dom = dom_parse(bytes, len, &opts, err, sizeof err);
+  }
   if (!dom) return luaL_error(L, "html: %s", err);
   ldom_set_document(L, d, dom, url);
   return 1;
@@ -320,7 +334,7 @@ static int ldom_closest(lua_State *L) {
 static int ldom_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   text_content(n, &b);
   if (b.data) b.len = text_squash(b.data, b.len);
   lglean_push_buf(L, &b);
@@ -331,7 +345,7 @@ static int ldom_text(lua_State *L) {
 static int ldom_raw_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   text_content(n, &b);
   lglean_push_buf(L, &b);
   return 1;
@@ -340,7 +354,7 @@ static int ldom_raw_text(lua_State *L) {
 static int ldom_serialize(lua_State *L, bool outer) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   serialize_node(n, outer, &b);
   lglean_push_buf(L, &b);
   return 1;
@@ -407,7 +421,7 @@ static int ldom_absurl(lua_State *L) {
     lua_pushnil(L);
     return 1;
   }
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   if (url_resolve(ldom_base(u->doc), a->value, &b) != 0) {
     buf_free(&b);
     lua_pushnil(L);
