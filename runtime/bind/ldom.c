@@ -24,7 +24,11 @@
 #define LDOM_SELECTOR "glean.Selector"
 #define LDOM_SELECTOR_CACHE "glean.selector_cache"
 #define LDOM_SELECTOR_CACHE_SIZE "glean.selector_cache_size"
+/* The cache's bounds, whatever the memory limit: entries, bytes of
+ * compiled selectors, and the largest one it keeps. */
 #define LDOM_SELECTOR_CACHE_MAX 1024
+#define LDOM_SELECTOR_CACHE_BYTES ((size_t)4 << 20)
+#define LDOM_SELECTOR_CACHE_ONE (LDOM_SELECTOR_CACHE_BYTES / 4)
 
 typedef struct ldom_doc {
   dom_doc *dom;   /* NULL once closed */
@@ -42,6 +46,10 @@ typedef struct ldom_node {
 typedef struct ldom_selector {
   sel_list *sel;
 } ldom_selector;
+
+typedef struct ldom_cache_size {
+  size_t count, bytes;
+} ldom_cache_size;
 
 /* ---- documents ------------------------------------------------------------ */
 
@@ -196,12 +204,33 @@ static int ldom_selector_gc(lua_State *L) {
   return 0;
 }
 
-/* Compiled selectors are cached per Lua state by their text; a full cache
- * is simply dropped (the garbage collector frees its entries), which keeps
- * scripts that build selectors dynamically from growing it without bound. */
+/* Frees every cached selector now and starts an empty cache: the garbage
+ * collector, which does not see their memory, might not free them for a
+ * long time. No compiled selector is in use while one is being compiled. */
+static void ldom_cache_clear(lua_State *L, ldom_cache_size *size) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    ldom_selector *s = lua_touserdata(L, -1);
+    sel_free(s->sel);
+    s->sel = NULL;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+  size->count = size->bytes = 0;
+}
+
+/* Compiled selectors are cached per Lua state by their text, within the
+ * cache's bounds: a full cache is emptied, which keeps scripts that build
+ * selectors dynamically from growing it without bound. A selector too big
+ * to keep is freed when the calling function returns. Compiling and the
+ * compiled selectors count against the memory limit (lglean_mem). */
 static const sel_list *ldom_compile(lua_State *L, int idx) {
   size_t len;
   const char *css = luaL_checklstring(L, idx, &len);
+  idx = lua_absindex(L, idx);
   lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
   lua_pushvalue(L, idx);
   if (lua_rawget(L, -2) == LUA_TUSERDATA) {
@@ -209,29 +238,30 @@ static const sel_list *ldom_compile(lua_State *L, int idx) {
     lua_pop(L, 2);
     return s->sel; /* still referenced by the cache table in the registry */
   }
-  lua_pop(L, 1);
+  lua_pop(L, 2);
   ldom_selector *s = lua_newuserdatauv(L, sizeof *s, 0);
   s->sel = NULL;
   luaL_setmetatable(L, LDOM_SELECTOR);
   char err[256];
-  if (!(s->sel = sel_compile(css, len, err, sizeof err)))
+  if (!(s->sel = sel_compile(css, len, lglean_mem(L), err, sizeof err)))
     return (luaL_error(L, "invalid selector \"%s\": %s", css, err), NULL);
-  lua_Integer count = 0;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE) == LUA_TNUMBER) count = lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  if (count >= LDOM_SELECTOR_CACHE_MAX) {
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
-    lua_replace(L, -3);
-    count = 0;
+  size_t bytes = sel_size(s->sel);
+  if (bytes > LDOM_SELECTOR_CACHE_ONE) {
+    lua_toclose(L, -1);
+    return s->sel;
   }
+  lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE);
+  ldom_cache_size *size = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (size->count >= LDOM_SELECTOR_CACHE_MAX || size->bytes + bytes > LDOM_SELECTOR_CACHE_BYTES)
+    ldom_cache_clear(L, size);
+  lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
   lua_pushvalue(L, idx);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, -4);
-  lua_pushinteger(L, count + 1);
-  lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
   lua_pop(L, 2);
+  size->count++;
+  size->bytes += bytes;
   return s->sel;
 }
 
@@ -584,10 +614,15 @@ void ldom_open(lua_State *L) {
   luaL_newmetatable(L, LDOM_SELECTOR);
   lua_pushcfunction(L, ldom_selector_gc);
   lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, ldom_selector_gc);
+  lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
 
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+  ldom_cache_size *size = lua_newuserdatauv(L, sizeof *size, 0);
+  size->count = size->bytes = 0;
+  lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE);
 
   lua_pushcfunction(L, ldom_html);
   lua_setfield(L, -2, "html");
