@@ -26,7 +26,7 @@ typedef struct lcrawl_frontier {
 /* glean.url.canonical(url [, tracking]) -> canonical URL, or nil, reason */
 static int lcrawl_canonical(lua_State *L) {
   const char *url = luaL_checkstring(L, 1);
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   char err[200];
   if (canon_url(url, NULL, &b, err, sizeof err) != 0) {
     buf_free(&b);
@@ -42,7 +42,7 @@ static int lcrawl_canonical(lua_State *L) {
 static int lcrawl_resolve(lua_State *L) {
   const char *base = luaL_optstring(L, 1, NULL);
   const char *ref = luaL_checkstring(L, 2);
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   if (url_resolve(base, ref, &b) != 0) {
     buf_free(&b);
     lua_pushnil(L);
@@ -73,7 +73,7 @@ static int lcrawl_frontier_gc(lua_State *L) {
  * tracking = {"utm_*", ...}} -> Frontier */
 static int lcrawl_frontier_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  frontier_options opts = {.max_depth = -1};
+  frontier_options opts = {.max_depth = -1, .mem = lglean_mem(L)};
   if (lua_getfield(L, 1, "max_depth") != LUA_TNIL) opts.max_depth = (int)luaL_checkinteger(L, -1);
   if (lua_getfield(L, 1, "max_queued") != LUA_TNIL) opts.max_queued = (size_t)luaL_checkinteger(L, -1);
   lua_getfield(L, 1, "allow_subdomains");
@@ -105,7 +105,7 @@ static int lcrawl_frontier_new(lua_State *L) {
 /* f:allow_host(host) */
 static int lcrawl_allow_host(lua_State *L) {
   lcrawl_frontier *lf = lcrawl_check_frontier(L);
-  if (frontier_allow_host(lf->f, luaL_checkstring(L, 2)) != 0) return luaL_error(L, "out of memory");
+  if (frontier_allow_host(lf->f, luaL_checkstring(L, 2)) != 0) return luaL_error(L, "frontier: not enough memory");
   return 0;
 }
 
@@ -117,7 +117,7 @@ static int lcrawl_add(lua_State *L) {
   lua_Integer tag = luaL_optinteger(L, 4, 0);
   luaL_argcheck(L, depth >= 0, 3, "depth must not be negative");
   frontier_status st = frontier_add(lf->f, url, (unsigned)depth, (intptr_t)tag);
-  if (st == FRONTIER_NOMEM) return luaL_error(L, "frontier: out of memory");
+  if (st == FRONTIER_NOMEM) return luaL_error(L, "frontier: not enough memory");
   lua_pushstring(L, frontier_status_name(st));
   return 1;
 }
@@ -126,7 +126,7 @@ static int lcrawl_add(lua_State *L) {
 static int lcrawl_mark_seen(lua_State *L) {
   lcrawl_frontier *lf = lcrawl_check_frontier(L);
   frontier_status st = frontier_mark_seen(lf->f, luaL_checkstring(L, 2));
-  if (st == FRONTIER_NOMEM) return luaL_error(L, "frontier: out of memory");
+  if (st == FRONTIER_NOMEM) return luaL_error(L, "frontier: not enough memory");
   lua_pushstring(L, frontier_status_name(st));
   return 1;
 }
@@ -158,42 +158,59 @@ static int lcrawl_seen(lua_State *L) {
 
 /* ---- robots.txt ------------------------------------------------------------- */
 
-static robots **lcrawl_check_robots(lua_State *L) {
+/* A Robots: the rules, and what the memory limit was charged for them. */
+typedef struct lcrawl_robots {
+  robots *r;
+  size_t charged;
+} lcrawl_robots;
+
+static lcrawl_robots *lcrawl_check_robots(lua_State *L) {
   return luaL_checkudata(L, 1, LCRAWL_ROBOTS);
 }
 
 static int lcrawl_robots_gc(lua_State *L) {
-  robots **r = lcrawl_check_robots(L);
-  robots_free(*r);
-  *r = NULL;
+  lcrawl_robots *lr = lcrawl_check_robots(L);
+  robots_free(lr->r);
+  lr->r = NULL;
+  lglean_uncharge(L, lr->charged);
+  lr->charged = 0;
   return 0;
 }
 
 /* glean.robots(status, body, agent) -> Robots (rules for that agent; the
- * status decides per RFC 9309 when there is no usable body) */
+ * status decides per RFC 9309 when there is no usable body). The rules are
+ * charged to the memory limit: adapter code may keep many. */
 static int lcrawl_robots_new(lua_State *L) {
   lua_Integer status = luaL_checkinteger(L, 1);
   size_t len;
   const char *body = luaL_optlstring(L, 2, "", &len);
   const char *agent = luaL_checkstring(L, 3);
-  robots **r = lua_newuserdatauv(L, sizeof *r, 0);
-  *r = NULL;
+  lcrawl_robots *lr = lua_newuserdatauv(L, sizeof *lr, 0);
+  lr->r = NULL;
+  lr->charged = 0;
   luaL_setmetatable(L, LCRAWL_ROBOTS);
-  *r = robots_from_status((long)status, body, len, agent);
-  if (!*r) return luaL_error(L, "out of memory");
+  lr->r = robots_from_status((long)status, body, len, agent);
+  if (!lr->r) return luaL_error(L, "robots: not enough memory");
+  size_t size = robots_size(lr->r);
+  if (lglean_charge(L, size) != 0) {
+    robots_free(lr->r);
+    lr->r = NULL;
+    return luaL_error(L, "robots: not enough memory");
+  }
+  lr->charged = size;
   return 1;
 }
 
 /* r:allowed(path_and_query) -> boolean */
 static int lcrawl_robots_allowed(lua_State *L) {
-  robots **r = lcrawl_check_robots(L);
-  lua_pushboolean(L, robots_allowed(*r, luaL_checkstring(L, 2)));
+  lcrawl_robots *lr = lcrawl_check_robots(L);
+  lua_pushboolean(L, robots_allowed(lr->r, luaL_checkstring(L, 2)));
   return 1;
 }
 
 /* r:crawl_delay() -> seconds or nil */
 static int lcrawl_robots_delay(lua_State *L) {
-  double d = robots_crawl_delay(*lcrawl_check_robots(L));
+  double d = robots_crawl_delay(lcrawl_check_robots(L)->r);
   if (d < 0) lua_pushnil(L);
   else lua_pushnumber(L, d);
   return 1;
@@ -201,11 +218,11 @@ static int lcrawl_robots_delay(lua_State *L) {
 
 /* r:sitemaps() -> array of URLs as written */
 static int lcrawl_robots_sitemaps(lua_State *L) {
-  robots **r = lcrawl_check_robots(L);
-  size_t n = robots_sitemap_count(*r);
+  robots *r = lcrawl_check_robots(L)->r;
+  size_t n = robots_sitemap_count(r);
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
-    lua_pushstring(L, robots_sitemap(*r, i));
+    lua_pushstring(L, robots_sitemap(r, i));
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;

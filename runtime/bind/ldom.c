@@ -24,7 +24,11 @@
 #define LDOM_SELECTOR "glean.Selector"
 #define LDOM_SELECTOR_CACHE "glean.selector_cache"
 #define LDOM_SELECTOR_CACHE_SIZE "glean.selector_cache_size"
+/* The cache's bounds, whatever the memory limit: entries, bytes of
+ * compiled selectors, and the largest one it keeps. */
 #define LDOM_SELECTOR_CACHE_MAX 1024
+#define LDOM_SELECTOR_CACHE_BYTES ((size_t)4 << 20)
+#define LDOM_SELECTOR_CACHE_ONE (LDOM_SELECTOR_CACHE_BYTES / 4)
 
 typedef struct ldom_doc {
   dom_doc *dom;   /* NULL once closed */
@@ -42,6 +46,10 @@ typedef struct ldom_node {
 typedef struct ldom_selector {
   sel_list *sel;
 } ldom_selector;
+
+typedef struct ldom_cache_size {
+  size_t count, bytes;
+} ldom_cache_size;
 
 /* ---- documents ------------------------------------------------------------ */
 
@@ -90,16 +98,23 @@ ldom_doc *ldom_push_document(lua_State *L) {
   return d;
 }
 
+/* A tree parsed with the state's allocator was counted as it was made; one
+ * parsed elsewhere (a fetch worker's, bounded by its max_bytes) is charged
+ * now, in full. */
 void ldom_set_document(lua_State *L, ldom_doc *d, dom_doc *dom, const char *url) {
   d->dom = dom; /* owned from here: freed by __gc even if what follows raises */
-  if (lglean_charge(L, dom_size(dom)) != 0) {
+  size_t charge = mem_same(dom_allocator(dom), lglean_mem(L)) ? 0 : dom_size(dom);
+  if (lglean_charge(L, charge) != 0) {
     ldom_doc_release(L, d);
     lua_pushliteral(L, "not enough memory");
     lua_error(L);
   }
-  d->charged = dom_size(dom);
-  if (url && !(d->url = strdup(url))) luaL_error(L, "out of memory");
+  d->charged = charge;
+  if (url && !(d->url = strdup(url))) luaL_error(L, "not enough memory");
 }
+
+/* dom_parse's message when it ran out of memory, the limit included. */
+static bool ldom_nomem(const char *err) { return strncmp(err, "not enough memory", 17) == 0; }
 
 /* glean.html(bytes [, opts]) -> Document */
 static int ldom_html(lua_State *L) {
@@ -121,7 +136,14 @@ static int ldom_html(lua_State *L) {
    * making and its owner's. */
   ldom_doc *d = ldom_push_document(L);
   char err[256];
+  opts.mem = lglean_mem(L);
   dom_doc *dom = dom_parse(bytes, len, &opts, err, sizeof err);
+  if (!dom && ldom_nomem(err) && llimits_limited(L)) {
+    /* Lua's collector does not see what trees hold: dropped documents may
+     * be what stands in the way. Lua does the same for its own refusals. */
+    lua_gc(L, LUA_GCCOLLECT);
+    dom = dom_parse(bytes, len, &opts, err, sizeof err);
+  }
   if (!dom) return luaL_error(L, "html: %s", err);
   ldom_set_document(L, d, dom, url);
   return 1;
@@ -182,12 +204,33 @@ static int ldom_selector_gc(lua_State *L) {
   return 0;
 }
 
-/* Compiled selectors are cached per Lua state by their text; a full cache
- * is simply dropped (the garbage collector frees its entries), which keeps
- * scripts that build selectors dynamically from growing it without bound. */
+/* Frees every cached selector now and starts an empty cache: the garbage
+ * collector, which does not see their memory, might not free them for a
+ * long time. No compiled selector is in use while one is being compiled. */
+static void ldom_cache_clear(lua_State *L, ldom_cache_size *size) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    ldom_selector *s = lua_touserdata(L, -1);
+    sel_free(s->sel);
+    s->sel = NULL;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+  size->count = size->bytes = 0;
+}
+
+/* Compiled selectors are cached per Lua state by their text, within the
+ * cache's bounds: a full cache is emptied, which keeps scripts that build
+ * selectors dynamically from growing it without bound. A selector too big
+ * to keep is freed when the calling function returns. Compiling and the
+ * compiled selectors count against the memory limit (lglean_mem). */
 static const sel_list *ldom_compile(lua_State *L, int idx) {
   size_t len;
   const char *css = luaL_checklstring(L, idx, &len);
+  idx = lua_absindex(L, idx);
   lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
   lua_pushvalue(L, idx);
   if (lua_rawget(L, -2) == LUA_TUSERDATA) {
@@ -195,29 +238,30 @@ static const sel_list *ldom_compile(lua_State *L, int idx) {
     lua_pop(L, 2);
     return s->sel; /* still referenced by the cache table in the registry */
   }
-  lua_pop(L, 1);
+  lua_pop(L, 2);
   ldom_selector *s = lua_newuserdatauv(L, sizeof *s, 0);
   s->sel = NULL;
   luaL_setmetatable(L, LDOM_SELECTOR);
   char err[256];
-  if (!(s->sel = sel_compile(css, len, err, sizeof err)))
+  if (!(s->sel = sel_compile(css, len, lglean_mem(L), err, sizeof err)))
     return (luaL_error(L, "invalid selector \"%s\": %s", css, err), NULL);
-  lua_Integer count = 0;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE) == LUA_TNUMBER) count = lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  if (count >= LDOM_SELECTOR_CACHE_MAX) {
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
-    lua_replace(L, -3);
-    count = 0;
+  size_t bytes = sel_size(s->sel);
+  if (bytes > LDOM_SELECTOR_CACHE_ONE) {
+    lua_toclose(L, -1);
+    return s->sel;
   }
+  lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE);
+  ldom_cache_size *size = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (size->count >= LDOM_SELECTOR_CACHE_MAX || size->bytes + bytes > LDOM_SELECTOR_CACHE_BYTES)
+    ldom_cache_clear(L, size);
+  lua_getfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
   lua_pushvalue(L, idx);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, -4);
-  lua_pushinteger(L, count + 1);
-  lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
   lua_pop(L, 2);
+  size->count++;
+  size->bytes += bytes;
   return s->sel;
 }
 
@@ -320,7 +364,7 @@ static int ldom_closest(lua_State *L) {
 static int ldom_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   text_content(n, &b);
   if (b.data) b.len = text_squash(b.data, b.len);
   lglean_push_buf(L, &b);
@@ -331,7 +375,7 @@ static int ldom_text(lua_State *L) {
 static int ldom_raw_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   text_content(n, &b);
   lglean_push_buf(L, &b);
   return 1;
@@ -340,7 +384,7 @@ static int ldom_raw_text(lua_State *L) {
 static int ldom_serialize(lua_State *L, bool outer) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   serialize_node(n, outer, &b);
   lglean_push_buf(L, &b);
   return 1;
@@ -407,7 +451,7 @@ static int ldom_absurl(lua_State *L) {
     lua_pushnil(L);
     return 1;
   }
-  buf b = BUF_INIT;
+  buf b = BUF_WITH(lglean_mem(L));
   if (url_resolve(ldom_base(u->doc), a->value, &b) != 0) {
     buf_free(&b);
     lua_pushnil(L);
@@ -570,10 +614,15 @@ void ldom_open(lua_State *L) {
   luaL_newmetatable(L, LDOM_SELECTOR);
   lua_pushcfunction(L, ldom_selector_gc);
   lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, ldom_selector_gc);
+  lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
 
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE);
+  ldom_cache_size *size = lua_newuserdatauv(L, sizeof *size, 0);
+  size->count = size->bytes = 0;
+  lua_setfield(L, LUA_REGISTRYINDEX, LDOM_SELECTOR_CACHE_SIZE);
 
   lua_pushcfunction(L, ldom_html);
   lua_setfield(L, -2, "html");

@@ -503,7 +503,7 @@ static int lfetch_html(lua_State *L) {
     snprintf(parsed->err, sizeof parsed->err, "the parsed document was dropped");
   } else {
     char err[256];
-    dom_options opts = {.charset = res->charset};
+    dom_options opts = {.charset = res->charset, .mem = lglean_mem(L)}; /* counted as it is built */
     doc = dom_parse(buf_str(&res->body), res->body.len, &opts, err, sizeof err);
     if (!doc) return luaL_error(L, "html: %s (%s)", err, res->url);
   }

@@ -29,7 +29,7 @@ static int lglean_push_buf_unprotected(lua_State *L) {
 void lglean_push_buf(lua_State *L, buf *b) {
   if (b->failed) {
     buf_free(b);
-    luaL_error(L, "out of memory");
+    luaL_error(L, "not enough memory");
   }
   lua_pushcfunction(L, lglean_push_buf_unprotected);
   lua_pushlightuserdata(L, b);
@@ -44,6 +44,14 @@ lglean_runtime *lglean_get(lua_State *L) {
   lua_pop(L, 1);
   if (!rt) luaL_error(L, "glean runtime is not initialised");
   return rt;
+}
+
+const mem_allocator *lglean_mem(lua_State *L) {
+  lglean_runtime *rt = lglean_get(L);
+  /* Read again each time: llimits_open wraps the allocator after the
+   * runtime is made. */
+  rt->mem.fn = lua_getallocf(L, &rt->mem.ud);
+  return &rt->mem;
 }
 
 static int lglean_runtime_gc(lua_State *L) {

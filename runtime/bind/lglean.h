@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "log.h"
+#include "mem.h"
 #include "sink.h"
 
 struct fetch_engine;
@@ -23,10 +24,17 @@ typedef struct lglean_runtime {
   pthread_mutex_t wait_lock;
   struct fetch_engine *waiting;
   bool wake_pending;
+  mem_allocator mem;  /* see lglean_mem */
 } lglean_runtime;
 
-/* Pushes b's contents as a string and frees b; raises "out of memory" if
- * building b failed. */
+/* The state's allocator, for the core's allocations made on this state's
+ * behalf (buffers, parsed documents, frontiers): what they hold counts
+ * against the memory limit, and while adapter code runs they are refused
+ * past it, as Lua's own are. Valid while the state is. */
+const mem_allocator *lglean_mem(lua_State *L);
+
+/* Pushes b's contents as a string and frees b; raises "not enough memory"
+ * if building b failed. */
 struct buf;
 void lglean_push_buf(lua_State *L, struct buf *b);
 

@@ -37,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lglean.h"
+
 #define LJSON_ARRAY "glean.json.array"
 #define LJSON_OBJECT "glean.json.object"
 #define LJSON_BUFFER "glean.json.Buffer"
@@ -364,7 +366,7 @@ static void encode_value(lua_State *L, int idx, buf *out, const step *at) {
 
 int ljson_encode(lua_State *L, int idx, buf *out) {
   encode_value(L, lua_absindex(L, idx), out, NULL);
-  if (out->failed) luaL_error(L, "json.encode: out of memory");
+  if (out->failed) luaL_error(L, "json.encode: not enough memory past %I bytes of JSON text", (lua_Integer)out->len);
   return 0;
 }
 
@@ -401,6 +403,27 @@ static void check_input(lua_State *L, const char *s, size_t len) {
       i++;
     }
   }
+}
+
+/* What cJSON's tree of the valid JSON text s can take at most: a node per
+ * value (there are at most one more than the commas and opening brackets
+ * outside strings) and a block per string, key or value, no longer than
+ * its literal. cJSON allocates through hooks that are global to the
+ * process (cJSON_InitHooks), so this, not a count of its allocations, is
+ * what a decode is charged while the tree lives. */
+#define LJSON_BLOCK_OVERHEAD 32  /* malloc's header and rounding, generously */
+static size_t tree_cost(const char *s, size_t len) {
+  size_t nodes = 1, strings = 0;
+  for (size_t i = 0; i < len;) {
+    if (s[i] == '"') {
+      i = skip_string(s, len, i);
+      strings++;
+      continue;
+    }
+    if (s[i] == ',' || s[i] == '[' || s[i] == '{') nodes++;
+    i++;
+  }
+  return nodes * (sizeof(cJSON) + LJSON_BLOCK_OVERHEAD) + strings * LJSON_BLOCK_OVERHEAD + len;
 }
 
 /* cJSON reports its nesting limit as a plain failure at the bracket that
@@ -505,16 +528,27 @@ static int buffer_close(lua_State *L) {
   return 0;
 }
 
+/* A decode's cJSON tree, and what the memory limit was charged for it. */
+typedef struct ljson_tree {
+  cJSON *root;
+  size_t charged;
+} ljson_tree;
+
 static int tree_close(lua_State *L) {
-  cJSON **tree = luaL_checkudata(L, 1, LJSON_TREE);
-  cJSON_Delete(*tree);
-  *tree = NULL;
+  ljson_tree *tree = luaL_checkudata(L, 1, LJSON_TREE);
+  cJSON_Delete(tree->root);
+  tree->root = NULL;
+  lglean_uncharge(L, tree->charged);
+  tree->charged = 0;
   return 0;
 }
 
+/* The buffer's memory is the state's (lglean_mem): an 8 MB string under 20
+ * keys is 160 MB of text, refused past the memory limit. */
 buf *ljson_push_buffer(lua_State *L) {
+  const mem_allocator *mem = lglean_mem(L);
   buf *out = lua_newuserdatauv(L, sizeof *out, 0);
-  *out = (buf)BUF_INIT;
+  *out = (buf)BUF_WITH(mem);
   luaL_setmetatable(L, LJSON_BUFFER);
   lua_toclose(L, -1);
   return out;
@@ -534,15 +568,23 @@ static int json_decode(lua_State *L) {
   const char *end = s;
   decoder d = {s, len, 0, 0, 0};
   check_input(L, s, len);
-  cJSON **tree = lua_newuserdatauv(L, sizeof *tree, 0);
-  *tree = NULL;
+  ljson_tree *tree = lua_newuserdatauv(L, sizeof *tree, 0);
+  tree->root = NULL;
+  tree->charged = 0;
   luaL_setmetatable(L, LJSON_TREE);
   lua_toclose(L, -1);
+  size_t cost = tree_cost(s, len);
+  if (lglean_charge(L, cost) != 0) {
+    lua_gc(L, LUA_GCCOLLECT); /* as Lua does before it refuses */
+    if (lglean_charge(L, cost) != 0)
+      return luaL_error(L, "json.decode: not enough memory for the tree of %I bytes of JSON text", (lua_Integer)len);
+  }
+  tree->charged = cost;
   /* Taking in the NUL that ends every Lua string is how cJSON checks that
    * nothing follows the value; the position comes back through end rather
    * than cJSON's global error pointer, which other threads may overwrite. */
-  *tree = cJSON_ParseWithLengthOpts(s, len + 1, &end, 1);
-  if (!*tree) {
+  tree->root = cJSON_ParseWithLengthOpts(s, len + 1, &end, 1);
+  if (!tree->root) {
     size_t pos = (size_t)(end - s);
     if (too_deep(s, pos))
       return luaL_error(L, "json.decode: nesting deeper than %d at byte %I", CJSON_NESTING_LIMIT, (lua_Integer)pos + 1);
@@ -552,7 +594,7 @@ static int json_decode(lua_State *L) {
   d.array_mt = lua_gettop(L);
   luaL_getmetatable(L, LJSON_OBJECT);
   d.object_mt = lua_gettop(L);
-  push_tree(L, *tree, &d);
+  push_tree(L, tree->root, &d);
   return 1;
 }
 

@@ -18,7 +18,8 @@ int luaopen_glean_json(lua_State *L);
 int ljson_encode(lua_State *L, int idx, buf *out);
 
 /* Pushes an empty buf as a to-be-closed value: freed when the calling C
- * function returns or raises, for use with ljson_encode. */
+ * function returns or raises, for use with ljson_encode. Its memory is the
+ * state's (lglean_mem): the text counts against the memory limit. */
 buf *ljson_push_buffer(lua_State *L);
 
 #endif

@@ -50,7 +50,7 @@ static int ltime_parse(lua_State *L) {
   const char *text = luaL_checkstring(L, 1);
   const char *format = luaL_checkstring(L, 2);
   const tz_zone *zone = ltime_zone(L, 3);
-  buf out = BUF_INIT;
+  buf out = BUF_WITH(lglean_mem(L));
   char err[256];
   if (tz_parse(text, format, zone, &out, err, sizeof err) != 0) {
     buf_free(&out);

@@ -2,7 +2,6 @@
 #include "arena.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct chunk {
@@ -14,6 +13,7 @@ typedef struct chunk {
 struct arena {
   chunk *head;
   size_t reserved;
+  mem_allocator mem;
 };
 
 #define ARENA_ALIGN 16
@@ -21,7 +21,13 @@ struct arena {
 #define ARENA_MAX_CHUNK ((size_t)4 << 20)
 #define CHUNK_HEADER ((sizeof(chunk) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
 
-arena *arena_new(void) { return calloc(1, sizeof(arena)); }
+arena *arena_new(const mem_allocator *m) {
+  arena *a = mem_calloc(m, 1, sizeof *a);
+  if (!a) return NULL;
+  if (m) a->mem = *m;
+  a->reserved = sizeof *a;
+  return a;
+}
 
 static chunk *arena_grow(arena *a, size_t need) {
   /* Chunks double up to a cap so a small document costs little and a large
@@ -30,7 +36,7 @@ static chunk *arena_grow(arena *a, size_t need) {
   if (size > ARENA_MAX_CHUNK) size = ARENA_MAX_CHUNK;
   if (size < need) size = need;
   if (size > SIZE_MAX - CHUNK_HEADER) return NULL;
-  chunk *c = malloc(CHUNK_HEADER + size);
+  chunk *c = mem_alloc(&a->mem, CHUNK_HEADER + size);
   if (!c) return NULL;
   c->prev = a->head;
   c->size = size;
@@ -67,8 +73,9 @@ void arena_free(arena *a) {
   if (!a) return;
   for (chunk *c = a->head; c;) {
     chunk *prev = c->prev;
-    free(c);
+    mem_free(&a->mem, c, CHUNK_HEADER + c->size);
     c = prev;
   }
-  free(a);
+  mem_allocator m = a->mem;
+  mem_free(&m, a, sizeof *a);
 }

@@ -7,9 +7,12 @@
 
 #include <stddef.h>
 
+#include "mem.h"
+
 typedef struct arena arena;
 
-arena *arena_new(void);
+/* m: where the arena and its chunks come from (NULL: malloc); copied. */
+arena *arena_new(const mem_allocator *m);
 void *arena_alloc(arena *a, size_t size);  /* NULL when out of memory */
 char *arena_strndup(arena *a, const char *s, size_t len);
 size_t arena_size(const arena *a);          /* bytes reserved from the system */

@@ -1,7 +1,6 @@
 /* buf.c — growable byte buffer (see buf.h). */
 #include "buf.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static bool buf_reserve(buf *b, size_t extra) {
@@ -11,7 +10,7 @@ static bool buf_reserve(buf *b, size_t extra) {
   if (need <= b->cap) return true;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need) cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
-  char *p = realloc(b->data, cap);
+  char *p = mem_realloc(b->mem, b->data, b->cap, cap);
   if (!p) { b->failed = true; return false; }
   b->data = p;
   b->cap = cap;
@@ -35,8 +34,8 @@ void buf_reset(buf *b) {
 }
 
 void buf_free(buf *b) {
-  free(b->data);
-  *b = (buf)BUF_INIT;
+  mem_free(b->mem, b->data, b->cap);
+  *b = (buf)BUF_WITH(b->mem);
 }
 
 const char *buf_str(const buf *b) { return b->data ? b->data : ""; }

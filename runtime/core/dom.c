@@ -11,6 +11,7 @@
 #include "dom.h"
 
 #include <limits.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +27,24 @@ struct dom_doc {
   GumboOutput *out;
   const char *charset;
   dom_parse_stats stats;
+  const mem_allocator *alloc;  /* the options' mem */
 };
 
+/* A parse in progress: where Gumbo allocates, and where to go when that
+ * fails. */
+typedef struct dom_gumbo_run {
+  arena *mem;
+  jmp_buf refused;
+} dom_gumbo_run;
+
+/* Gumbo 0.10.1 never checks its allocations, so a refused one (out of
+ * memory, or past the caller's limit) leaves Gumbo at once: everything it
+ * allocated is in the arena, which the caller frees, and it holds nothing
+ * else (no globals, no other allocator). */
 static void *dom_gumbo_alloc(void *ud, size_t size) {
-  void *p = arena_alloc(ud, size);
-  /* Gumbo 0.10.1 never checks its allocations; failing loudly here beats a
-   * NULL dereference somewhere inside it. */
-  if (!p) {
-    fputs("glean: out of memory while parsing HTML\n", stderr);
-    abort();
-  }
+  dom_gumbo_run *run = ud;
+  void *p = arena_alloc(run->mem, size);
+  if (!p) longjmp(run->refused, 1);
   return p;
 }
 
@@ -329,12 +338,16 @@ static int dom_fix_tree(arena *mem, GumboNode *root, dom_holes *holes) {
   return 0;
 }
 
+/* NULL when out of memory (the arena then holds what Gumbo took). */
 static GumboOutput *dom_gumbo(arena *mem, const char *text, size_t len) {
+  dom_gumbo_run run;
+  run.mem = mem;
   GumboOptions gopts = kGumboDefaultOptions;
   gopts.allocator = dom_gumbo_alloc;
   gopts.deallocator = dom_gumbo_free;
-  gopts.userdata = mem;
+  gopts.userdata = &run;
   gopts.max_errors = 0; /* glean never reports parse errors; recording them costs allocations */
+  if (setjmp(run.refused)) return NULL;
   return gumbo_parse_with_options(&gopts, text, len);
 }
 
@@ -363,24 +376,24 @@ static int dom_parse_short(dom_doc *doc, const char *text, size_t len, const pre
   if (!dom_bodies_closed(text, len, ps)) return 1;
   char nonce[PRESCAN_NONCE_LEN];
   prescan_nonce(nonce);
-  buf shortened = BUF_INIT;
+  buf shortened = BUF_WITH(doc->alloc);
   int rc = prescan_shorten(text, len, ps, nonce, &shortened);
   dom_holes holes = {ps, nonce, NULL, 0, false};
   arena *mem = NULL;
   GumboOutput *out = NULL;
   if (rc == 0) {
-    holes.texts = calloc(ps->n, sizeof *holes.texts);
-    mem = arena_new();
+    holes.texts = mem_calloc(doc->alloc, ps->n, sizeof *holes.texts);
+    mem = arena_new(doc->alloc);
     rc = holes.texts && mem ? 0 : -1;
   }
   if (rc == 0) {
     out = dom_gumbo(mem, buf_str(&shortened), shortened.len);
-    rc = dom_fix_tree(mem, out->document, &holes);
+    rc = out ? dom_fix_tree(mem, out->document, &holes) : -1;
     if (rc == 0 && holes.found != ps->n) rc = 1;
   }
   buf_free(&shortened);
   if (rc == 0) rc = dom_attach(mem, text, ps, holes.texts);
-  free(holes.texts);
+  mem_free(doc->alloc, holes.texts, ps->n * sizeof *holes.texts);
   if (rc != 0) {
     arena_free(mem);
     return rc;
@@ -484,7 +497,8 @@ static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options 
   const char *charset = enc_sniff(bytes, len, opts ? opts->charset : NULL, &bom);
   const char *text = bytes + bom;
   size_t text_len = len - bom;
-  buf decoded = BUF_INIT;
+  const mem_allocator *alloc = opts ? opts->mem : NULL;
+  buf decoded = BUF_WITH(alloc);
   if (strcmp(charset, "UTF-8") != 0 || !enc_valid_utf8(text, text_len)) {
     if (enc_decode(text, text_len, charset, &decoded) != 0) {
       snprintf(err, errlen, "encoding %s is not supported on this system", charset);
@@ -492,32 +506,32 @@ static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options 
     }
     if (decoded.failed) {
       buf_free(&decoded);
-      snprintf(err, errlen, "out of memory decoding %zu bytes of %s", text_len, charset);
+      snprintf(err, errlen, "not enough memory decoding %zu bytes of %s", text_len, charset);
       return NULL;
     }
     text = buf_str(&decoded);
     text_len = decoded.len;
   }
 
-  buf defused = BUF_INIT;
+  buf defused = BUF_WITH(alloc);
   if (dom_defuse_cdata(text, text_len, &defused)) {
     if (defused.failed) {
       buf_free(&decoded);
       buf_free(&defused);
-      snprintf(err, errlen, "out of memory");
+      snprintf(err, errlen, "not enough memory");
       return NULL;
     }
     text = buf_str(&defused);
     text_len = defused.len;
   }
-  buf capped = BUF_INIT;
+  buf capped = BUF_WITH(alloc);
   if (dom_defuse_refs(text, text_len, &capped)) {
     buf_free(&defused);
     defused = capped; /* freed as defused from here on */
     if (defused.failed) {
       buf_free(&decoded);
       buf_free(&defused);
-      snprintf(err, errlen, "out of memory");
+      snprintf(err, errlen, "not enough memory");
       return NULL;
     }
     text = buf_str(&defused);
@@ -549,9 +563,10 @@ static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options 
     for (size_t i = 0; i < n_proposed; i++) bodies.skipped += proposed[i].len;
   }
 
-  dom_doc *doc = calloc(1, sizeof *doc);
+  dom_doc *doc = mem_calloc(alloc, 1, sizeof *doc);
   int rc = doc ? 1 : -1;
   if (doc) {
+    doc->alloc = alloc;
     doc->charset = charset;
     if (bodies.n && (mode == DOM_PRESCAN_ALWAYS || bodies.skipped >= DOM_MIN_SKIP)) {
       rc = dom_parse_short(doc, text, text_len, &bodies);
@@ -566,9 +581,8 @@ static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options 
   }
   prescan_free(&ps);
   if (rc == 1) {
-    doc->mem = arena_new();
-    if (doc->mem) {
-      doc->out = dom_gumbo(doc->mem, text, text_len);
+    doc->mem = arena_new(alloc);
+    if (doc->mem && (doc->out = dom_gumbo(doc->mem, text, text_len)) != NULL) {
       rc = dom_fix_tree(doc->mem, doc->out->document, NULL);
     } else {
       rc = -1;
@@ -581,7 +595,7 @@ static dom_doc *dom_parse_with(const char *bytes, size_t len, const dom_options 
   buf_free(&defused);
   if (rc != 0) {
     dom_free(doc);
-    snprintf(err, errlen, "out of memory");
+    snprintf(err, errlen, "not enough memory to parse %zu bytes", len);
     return NULL;
   }
   return doc;
@@ -604,7 +618,7 @@ dom_doc *dom_parse_proposed(const char *bytes, size_t len, const dom_options *op
 void dom_free(dom_doc *doc) {
   if (!doc) return;
   arena_free(doc->mem);
-  free(doc);
+  mem_free(doc->alloc, doc, sizeof *doc);
 }
 
 GumboNode *dom_root(const dom_doc *doc) { return doc->out->document; }
@@ -614,3 +628,5 @@ const char *dom_charset(const dom_doc *doc) { return doc->charset; }
 dom_parse_stats dom_stats(const dom_doc *doc) { return doc->stats; }
 
 size_t dom_size(const dom_doc *doc) { return sizeof *doc + arena_size(doc->mem); }
+
+const mem_allocator *dom_allocator(const dom_doc *doc) { return doc->alloc; }

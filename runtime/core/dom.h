@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mem.h"
+
 typedef struct dom_doc dom_doc;
 
 typedef struct dom_options {
@@ -18,6 +20,11 @@ typedef struct dom_options {
   int max_depth;         /* refuse deeper element nesting; 0 = DOM_DEFAULT_MAX_DEPTH */
   const char *charset;   /* encoding announced by the transport (HTTP), or NULL */
   int max_attributes;    /* refuse a tag with more attributes; 0 = DOM_DEFAULT_MAX_ATTRIBUTES */
+  /* Where the tree and the parse's working copies of the input come from
+   * (NULL: malloc); must outlive the document. Gumbo allocates as it goes
+   * and never checks: a refused allocation ends the parse at once, which
+   * then fails with "not enough memory", everything it took given back. */
+  const mem_allocator *mem;
 } dom_options;
 
 #define DOM_DEFAULT_MAX_BYTES ((size_t)256 << 20)
@@ -68,6 +75,7 @@ dom_doc *dom_parse_proposed(const char *bytes, size_t len, const dom_options *op
 
 GumboNode *dom_root(const dom_doc *doc);        /* the GUMBO_NODE_DOCUMENT node */
 size_t dom_size(const dom_doc *doc);            /* bytes the tree takes (what its memory is charged) */
+const mem_allocator *dom_allocator(const dom_doc *doc);  /* the options' mem: where the tree came from */
 const char *dom_charset(const dom_doc *doc);    /* canonical encoding name used */
 
 /* Element or template (Gumbo keeps <template> as its own node type). */

@@ -6,7 +6,6 @@
  * Hosts with waiting items form a circular list that frontier_next walks. */
 #include "frontier.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -47,6 +46,7 @@ typedef struct frontier_host {
 
 struct frontier {
   frontier_options opts;
+  mem_allocator mem;  /* opts.mem's, or malloc */
   frontier_set seen, host_map, allowed;
   frontier_chunk *pool;
   frontier_entry *entries;
@@ -69,7 +69,7 @@ static const char *frontier_strdup(frontier *f, const char *s, size_t n) {
     size_t cap = c ? c->cap * 2 : FRONTIER_CHUNK_MIN;
     if (cap > FRONTIER_CHUNK_MAX) cap = FRONTIER_CHUNK_MAX;
     if (cap < n + 1) cap = n + 1;
-    c = malloc(sizeof *c + cap);
+    c = mem_alloc(&f->mem, sizeof *c + cap);
     if (!c) return NULL;
     c->next = f->pool;
     c->used = 0;
@@ -108,10 +108,10 @@ static bool frontier_contains(const frontier_set *t, const char *s, size_t n) {
 }
 
 /* Makes room for one more string, keeping the load at most 3/4. */
-static bool frontier_reserve(frontier_set *t) {
+static bool frontier_reserve(const mem_allocator *mem, frontier_set *t) {
   if ((t->count + 1) * 4 <= t->cap * 3) return true;
   size_t cap = t->cap ? t->cap * 2 : 64;
-  frontier_slot *slots = calloc(cap, sizeof *slots);
+  frontier_slot *slots = mem_calloc(mem, cap, sizeof *slots);
   if (!slots) return false;
   frontier_set grown = {slots, cap, t->count};
   for (size_t i = 0; i < t->cap; i++)
@@ -119,15 +119,15 @@ static bool frontier_reserve(frontier_set *t) {
       frontier_slot *sl = t->slots + i;
       *frontier_find(&grown, sl->s, strlen(sl->s), sl->hash) = *sl;
     }
-  free(t->slots);
+  mem_free(mem, t->slots, t->cap * sizeof *t->slots);
   *t = grown;
   return true;
 }
 
 /* Finds s in t, or the slot to put it in, after making room; NULL when out
  * of memory. The caller fills an empty slot and counts it. */
-static frontier_slot *frontier_lookup(frontier_set *t, const char *s, size_t n) {
-  if (!frontier_reserve(t)) return NULL;
+static frontier_slot *frontier_lookup(frontier *f, frontier_set *t, const char *s, size_t n) {
+  if (!frontier_reserve(&f->mem, t)) return NULL;
   uint32_t h = frontier_hash(s, n);
   frontier_slot *sl = frontier_find(t, s, n, h);
   if (!sl->s) sl->hash = h;
@@ -137,10 +137,12 @@ static frontier_slot *frontier_lookup(frontier_set *t, const char *s, size_t n) 
 /* ---- the frontier --------------------------------------------------------- */
 
 frontier *frontier_new(const frontier_options *opts) {
-  frontier *f = calloc(1, sizeof *f);
+  frontier *f = mem_calloc(opts ? opts->mem : NULL, 1, sizeof *f);
   if (!f) return NULL;
   if (opts) f->opts = *opts;
   else f->opts.max_depth = -1;
+  if (f->opts.mem) f->mem = *f->opts.mem;
+  f->scratch = (buf)BUF_WITH(&f->mem);
   f->free_entries = FRONTIER_NONE;
   f->ring = FRONTIER_NONE;
   return f;
@@ -148,32 +150,34 @@ frontier *frontier_new(const frontier_options *opts) {
 
 void frontier_free(frontier *f) {
   if (!f) return;
+  const mem_allocator *mem = &f->mem;
   for (frontier_chunk *c = f->pool, *next; c; c = next) {
     next = c->next;
-    free(c);
+    mem_free(mem, c, sizeof *c + c->cap);
   }
-  free(f->seen.slots);
-  free(f->host_map.slots);
-  free(f->allowed.slots);
-  free(f->entries);
-  free(f->hosts);
+  mem_free(mem, f->seen.slots, f->seen.cap * sizeof *f->seen.slots);
+  mem_free(mem, f->host_map.slots, f->host_map.cap * sizeof *f->host_map.slots);
+  mem_free(mem, f->allowed.slots, f->allowed.cap * sizeof *f->allowed.slots);
+  mem_free(mem, f->entries, f->cap_entries * sizeof *f->entries);
+  mem_free(mem, f->hosts, f->cap_hosts * sizeof *f->hosts);
   buf_free(&f->scratch);
-  free(f);
+  mem_allocator m = f->mem;
+  mem_free(&m, f, sizeof *f);
 }
 
 int frontier_allow_host(frontier *f, const char *host) {
   size_t n = strlen(host);
-  char *lower = malloc(n + 1);
+  char *lower = mem_alloc(&f->mem, n + 1);
   if (!lower) return -1;
   for (size_t i = 0; i <= n; i++) lower[i] = host[i] >= 'A' && host[i] <= 'Z' ? (char)(host[i] + 32) : host[i];
   int rc = -1;
-  frontier_slot *sl = frontier_lookup(&f->allowed, lower, n);
+  frontier_slot *sl = frontier_lookup(f, &f->allowed, lower, n);
   if (sl && !sl->s) {
     sl->s = frontier_strdup(f, lower, n);
     if (sl->s) f->allowed.count++;
   }
   if (sl && sl->s) rc = 0;
-  free(lower);
+  mem_free(&f->mem, lower, n + 1);
   return rc;
 }
 
@@ -199,11 +203,11 @@ static frontier_status frontier_canon(frontier *f, const char *url) {
 
 /* arr with room for need elements (the same pointer when it has room), or
  * NULL when out of memory, arr then untouched. */
-static void *frontier_grow(void *arr, size_t *cap, size_t need, size_t size) {
+static void *frontier_grow(frontier *f, void *arr, size_t *cap, size_t need, size_t size) {
   if (need <= *cap) return arr;
   size_t n = *cap ? *cap * 2 : 64;
   if (n >= FRONTIER_NONE) return NULL;  /* indexes are 32-bit */
-  void *p = realloc(arr, n * size);
+  void *p = mem_realloc(&f->mem, arr, *cap * size, n * size);
   if (p) *cap = n;
   return p;
 }
@@ -245,21 +249,21 @@ frontier_status frontier_add(frontier *f, const char *url, unsigned depth, intpt
   if (!frontier_host_allowed(f, host, hlen)) return FRONTIER_OFFSITE;
 
   /* Everything that can fail is done before the frontier changes. */
-  frontier_slot *seen = frontier_lookup(&f->seen, canon, f->scratch.len);
+  frontier_slot *seen = frontier_lookup(f, &f->seen, canon, f->scratch.len);
   if (!seen) return FRONTIER_NOMEM;
   if (seen->s) return FRONTIER_SEEN;
   if (f->opts.max_queued && f->queued >= f->opts.max_queued) return FRONTIER_FULL;
-  frontier_slot *hs = frontier_lookup(&f->host_map, host, hlen);
+  frontier_slot *hs = frontier_lookup(f, &f->host_map, host, hlen);
   if (!hs) return FRONTIER_NOMEM;
   const char *host_name = hs->s;
   if (!host_name) {
-    frontier_host *hosts = frontier_grow(f->hosts, &f->cap_hosts, f->n_hosts + 1, sizeof *hosts);
+    frontier_host *hosts = frontier_grow(f, f->hosts, &f->cap_hosts, f->n_hosts + 1, sizeof *hosts);
     if (!hosts) return FRONTIER_NOMEM;
     f->hosts = hosts;
     if (!(host_name = frontier_strdup(f, host, hlen))) return FRONTIER_NOMEM;
   }
   if (f->free_entries == FRONTIER_NONE) {
-    frontier_entry *entries = frontier_grow(f->entries, &f->cap_entries, f->n_entries + 1, sizeof *entries);
+    frontier_entry *entries = frontier_grow(f, f->entries, &f->cap_entries, f->n_entries + 1, sizeof *entries);
     if (!entries) return FRONTIER_NOMEM;
     f->entries = entries;
   }
@@ -293,7 +297,7 @@ frontier_status frontier_add(frontier *f, const char *url, unsigned depth, intpt
 frontier_status frontier_mark_seen(frontier *f, const char *url) {
   frontier_status st = frontier_canon(f, url);
   if (st != FRONTIER_ADDED) return st;
-  frontier_slot *seen = frontier_lookup(&f->seen, f->scratch.data, f->scratch.len);
+  frontier_slot *seen = frontier_lookup(f, &f->seen, f->scratch.data, f->scratch.len);
   if (!seen) return FRONTIER_NOMEM;
   if (seen->s) return FRONTIER_SEEN;
   if (!(seen->s = frontier_strdup(f, f->scratch.data, f->scratch.len))) return FRONTIER_NOMEM;

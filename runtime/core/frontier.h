@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "canon.h"
+#include "mem.h"
 
 typedef struct frontier frontier;
 
@@ -22,6 +23,7 @@ typedef struct frontier_options {
   bool allow_subdomains;  /* an allowed host also allows every host under it */
   const canon_options *canon;  /* tracking parameters (NULL: canon's default); must
                                 * outlive the frontier */
+  const mem_allocator *mem;    /* where its memory comes from (NULL: malloc); copied */
 } frontier_options;
 
 typedef enum {

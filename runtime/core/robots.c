@@ -213,6 +213,10 @@ robots *robots_from_status(long status, const char *body, size_t len, const char
   return r;
 }
 
+size_t robots_size(const robots *r) {
+  return sizeof *r + r->text.cap + r->cap_rules * sizeof *r->rules + r->cap_sitemaps * sizeof *r->sitemaps;
+}
+
 void robots_free(robots *r) {
   if (!r) return;
   buf_free(&r->text);

@@ -51,6 +51,9 @@ double robots_crawl_delay(const robots *r);
 /* The Sitemap: records of the whole file, in order, as written (they should
  * be absolute URLs; resolve them against the robots.txt URL to be sure). */
 size_t robots_sitemap_count(const robots *r);
+
+/* Bytes the rules hold (at most a few times ROBOTS_MAX_BYTES). */
+size_t robots_size(const robots *r);
 const char *robots_sitemap(const robots *r, size_t i);
 
 #endif

@@ -23,19 +23,26 @@ typedef struct pool_chunk {
   max_align_t data[];
 } pool_chunk;
 
-static void *pool_alloc(pool_chunk **head, size_t size) {
+typedef struct sel_pool {
+  pool_chunk *head;
+  mem_allocator mem;  /* the caller's (sel_compile) */
+  size_t reserved;    /* bytes of its chunks */
+} sel_pool;
+
+static void *pool_alloc(sel_pool *pool, size_t size) {
   size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-  pool_chunk *c = *head;
+  pool_chunk *c = pool->head;
   if (!c || c->size - c->used < size) {
     size_t cap = c ? c->size * 2 : 1024;
     if (cap > ((size_t)1 << 20)) cap = (size_t)1 << 20;
     if (cap < size) cap = size;
-    c = malloc(sizeof *c + cap);
+    c = mem_alloc(&pool->mem, sizeof *c + cap);
     if (!c) return NULL;
-    c->prev = *head;
+    c->prev = pool->head;
     c->size = cap;
     c->used = 0;
-    *head = c;
+    pool->head = c;
+    pool->reserved += sizeof *c + cap;
   }
   void *p = (char *)c->data + c->used;
   c->used += size;
@@ -43,10 +50,12 @@ static void *pool_alloc(pool_chunk **head, size_t size) {
   return p;
 }
 
-static void pool_free(pool_chunk *c) {
-  while (c) {
+/* pool may live in its own chunks (a list's): it is read before they go. */
+static void pool_free(sel_pool *pool) {
+  sel_pool p = *pool;
+  for (pool_chunk *c = p.head; c;) {
     pool_chunk *prev = c->prev;
-    free(c);
+    mem_free(&p.mem, c, sizeof *c + c->size);
     c = prev;
   }
 }
@@ -106,7 +115,7 @@ typedef struct cplx {
 struct sel_list {
   cplx *items;
   size_t n;
-  pool_chunk *pool;  /* set on the top-level list only: owns everything */
+  sel_pool pool;      /* set on the top-level list only: owns everything */
 };
 
 /* ---- input: UTF-8 to preprocessed code points ------------------------------ */
@@ -169,7 +178,7 @@ typedef struct lexer {
   const uint32_t *c;
   const uint32_t *pos;
   size_t n, i;
-  pool_chunk **pool;
+  sel_pool *pool;
   buf scratch;
   bool oom;
 } lexer;
@@ -427,7 +436,7 @@ typedef struct parser {
   const tok *t;
   size_t nt;          /* index of the EOF token */
   size_t *close;      /* for a block-opening token, the index of its closer (or EOF) */
-  pool_chunk **pool;
+  sel_pool *pool;
   char *err;
   size_t errlen;
   bool failed;        /* an error message is recorded */
@@ -1218,17 +1227,18 @@ static sel_list *parse_list(parser *p, size_t a, size_t b, enum list_mode mode) 
   return l;
 }
 
-sel_list *sel_compile(const char *src, size_t len, char *err, size_t errlen) {
+sel_list *sel_compile(const char *src, size_t len, const mem_allocator *mem, char *err, size_t errlen) {
   if (errlen) err[0] = '\0';
   if (len > SEL_MAX_LEN) {
     if (errlen) snprintf(err, errlen, "selector too long (%zu bytes, limit %d)", len, SEL_MAX_LEN);
     return NULL;
   }
-  uint32_t *cps = malloc((len + 1) * sizeof *cps);
-  uint32_t *pos = malloc((len + 1) * sizeof *pos);
+  uint32_t *cps = mem_alloc(mem, (len + 1) * sizeof *cps);
+  uint32_t *pos = mem_alloc(mem, (len + 1) * sizeof *pos);
   tok *toks = NULL;
-  size_t *close = NULL, *stack = NULL;
-  pool_chunk *pool = NULL;
+  size_t *close = NULL, *stack = NULL, nt = 0, tcap = 0;
+  sel_pool pool = {NULL, {NULL, NULL}, 0};
+  if (mem) pool.mem = *mem;
   sel_list *result = NULL;
   if (!cps || !pos) goto oom;
 
@@ -1251,14 +1261,14 @@ sel_list *sel_compile(const char *src, size_t len, char *err, size_t errlen) {
     pos[n++] = chars;
   }
 
-  lexer lx = {cps, pos, n, 0, &pool, BUF_INIT, false};
-  size_t nt = 0, tcap = 0;
+  lexer lx = {cps, pos, n, 0, &pool, BUF_WITH(mem), false};
   for (;;) {
     if (nt == tcap) {
-      tcap = tcap ? tcap * 2 : 32;
-      tok *nt2 = realloc(toks, tcap * sizeof *toks);
+      size_t grown = tcap ? tcap * 2 : 32;
+      tok *nt2 = mem_realloc(mem, toks, tcap * sizeof *toks, grown * sizeof *toks);
       if (!nt2) { buf_free(&lx.scratch); goto oom; }
       toks = nt2;
+      tcap = grown;
     }
     lx_token(&lx, &toks[nt]);
     if (toks[nt++].type == T_EOF) break;
@@ -1267,8 +1277,8 @@ sel_list *sel_compile(const char *src, size_t len, char *err, size_t errlen) {
   if (lx.oom) goto oom;
 
   /* match blocks; unclosed ones end at EOF */
-  close = malloc(nt * sizeof *close);
-  stack = malloc(nt * sizeof *stack);
+  close = mem_alloc(mem, nt * sizeof *close);
+  stack = mem_alloc(mem, nt * sizeof *stack);
   if (!close || !stack) goto oom;
   size_t sp = 0;
   for (size_t i = 0; i < nt; i++) {
@@ -1288,24 +1298,26 @@ sel_list *sel_compile(const char *src, size_t len, char *err, size_t errlen) {
   result = parse_list(&p, 0, nt - 1, L_TOP);
   if (result) {
     result->pool = pool;
-    pool = NULL;
+    pool.head = NULL;
   }
   goto done;
 oom:
   if (errlen) snprintf(err, errlen, "out of memory compiling selector");
 done:
-  pool_free(pool);
-  free(cps);
-  free(pos);
-  free(toks);
-  free(close);
-  free(stack);
+  pool_free(&pool);
+  mem_free(mem, cps, (len + 1) * sizeof *cps);
+  mem_free(mem, pos, (len + 1) * sizeof *pos);
+  mem_free(mem, toks, tcap * sizeof *toks);
+  mem_free(mem, close, nt * sizeof *close);
+  mem_free(mem, stack, nt * sizeof *stack);
   return result;
 }
 
 void sel_free(sel_list *s) {
-  if (s) pool_free(s->pool);
+  if (s) pool_free(&s->pool);
 }
+
+size_t sel_size(const sel_list *s) { return s->pool.reserved; }
 
 /* ---- matching: element facts --------------------------------------------- */
 

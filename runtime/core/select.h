@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mem.h"
+
 typedef struct sel_list sel_list;  /* a compiled selector list; immutable, shareable */
 
 #define SEL_MAX_LEN (64 * 1024)   /* longest selector source, in bytes */
@@ -17,9 +19,11 @@ typedef struct sel_list sel_list;  /* a compiled selector list; immutable, share
 
 /* Compiles; on error returns NULL and writes a message naming the position
  * (1-based character offset) and what was expected, e.g.
- * "unexpected '>' at position 5". */
-sel_list *sel_compile(const char *src, size_t len, char *err, size_t errlen);
+ * "unexpected '>' at position 5". The list and the compiler's working
+ * memory come from mem (NULL: malloc), which must outlive the list. */
+sel_list *sel_compile(const char *src, size_t len, const mem_allocator *mem, char *err, size_t errlen);
 void sel_free(sel_list *s);
+size_t sel_size(const sel_list *s);  /* bytes the compiled list holds */
 
 /* Both matching calls take a budget, steps (NULL: none): one step is one
  * element tried against one compound selector. A selector such as

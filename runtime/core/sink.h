@@ -17,9 +17,9 @@ struct sink {
 };
 
 /* JSON Lines on a file descriptor (stdout by default): each record is one
- * write(2) of the whole line, with signals held off until it is written, so
- * a record is never cut or interleaved, even when the process is killed by
- * a signal. The fd is not closed by close(). */
+ * writev(2) of the whole line (the record is not copied), with signals held
+ * off until it is written, so a record is never cut or interleaved, even
+ * when the process is killed by a signal. The fd is not closed by close(). */
 sink *sink_jsonl_fd(int fd);
 
 /* Hands each record to fn(ud, json, len) (json NUL-terminated too), on the

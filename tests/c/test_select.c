@@ -34,7 +34,7 @@ static dom_doc *parse(const char *html) {
 
 static bool valid(const char *sel) {
   char err[256];
-  sel_list *s = sel_compile(sel, strlen(sel), err, sizeof err);
+  sel_list *s = sel_compile(sel, strlen(sel), NULL, err, sizeof err);
   sel_free(s);
   return s != NULL;
 }
@@ -42,7 +42,7 @@ static bool valid(const char *sel) {
 /* The error message for an invalid selector ("" when it compiled). */
 static const char *error_of(const char *sel) {
   static char err[256];
-  sel_list *s = sel_compile(sel, strlen(sel), err, sizeof err);
+  sel_list *s = sel_compile(sel, strlen(sel), NULL, err, sizeof err);
   if (s) {
     sel_free(s);
     return "";
@@ -54,7 +54,7 @@ static const char *error_of(const char *sel) {
 static const char *query_from(dom_doc *d, const GumboNode *root, const char *sel) {
   static char out[4096];
   char err[256];
-  sel_list *s = sel_compile(sel, strlen(sel), err, sizeof err);
+  sel_list *s = sel_compile(sel, strlen(sel), NULL, err, sizeof err);
   if (!s) return "!";
   static hits h;
   h.n = 0;
@@ -300,7 +300,7 @@ static void test_escapes(void) {
   CHECK_STR(query(d, "/* c */p/**/#\\31 23/* */"), "p#123");
   /* NUL in the source is U+FFFD */
   char err[128];
-  sel_list *s = sel_compile(".\0", 2, err, sizeof err);
+  sel_list *s = sel_compile(".\0", 2, NULL, err, sizeof err);
   CHECK(s != NULL);
   hits h = {.n = 0, .limit = 0};
   if (s) sel_select(s, dom_root(d), collect, &h, NULL);
@@ -332,12 +332,12 @@ static void test_combinators(void) {
   CHECK_STR(query(d, "& > body"), "body");
   /* sel_matches with an explicit scope */
   char err[64];
-  sel_list *s = sel_compile(":scope > p", 10, err, sizeof err);
+  sel_list *s = sel_compile(":scope > p", 10, NULL, err, sizeof err);
   CHECK(sel_matches(s, b, by_id(d, "a"), NULL));
   CHECK(!sel_matches(s, b, NULL, NULL));
   sel_free(s);
   /* early stop */
-  s = sel_compile("p", 1, err, sizeof err);
+  s = sel_compile("p", 1, NULL, err, sizeof err);
   hits h = {.n = 0, .limit = 2};
   CHECK(sel_select(s, dom_root(d), collect, &h, NULL) == 2);
   sel_free(s);
@@ -495,7 +495,7 @@ static void test_wide(void) {
                         "li:nth-child(odd of .x)", "li:nth-last-child(odd of .x)"};
   size_t want[] = {WIDTH / 2, WIDTH / 2, WIDTH / 2, 1, WIDTH / 4, WIDTH / 4};
   for (size_t i = 0; i < sizeof sels / sizeof *sels; i++) {
-    sel_list *s = sel_compile(sels[i], strlen(sels[i]), err, sizeof err);
+    sel_list *s = sel_compile(sels[i], strlen(sels[i]), NULL, err, sizeof err);
     hits *h = calloc(1, sizeof *h);
     size_t n = sel_select(s, dom_root(d), collect, h, NULL);
     if (n != want[i]) fprintf(stderr, "%s: %zu, want %zu\n", sels[i], n, want[i]);
@@ -527,7 +527,7 @@ static void test_budget(void) {
       {"li", WIDTH}, {"li:has(~ li)", WIDTH - 1}, {":has(~ b)", 0}, {"li:has(+ li + li i)", WIDTH - 2},
       {"ul > li:not(:has(i ~ b))", WIDTH}};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    sel_list *s = sel_compile(cases[i].sel, strlen(cases[i].sel), err, sizeof err);
+    sel_list *s = sel_compile(cases[i].sel, strlen(cases[i].sel), NULL, err, sizeof err);
     CHECK(s != NULL);
     /* Unbounded: the answer, and the steps it took. */
     uint64_t plenty = UINT64_MAX;
@@ -551,7 +551,7 @@ static void test_budget(void) {
     sel_free(s);
   }
   /* Quadratic: every li tries every later sibling. */
-  sel_list *s = sel_compile(":has(~ b)", 9, err, sizeof err);
+  sel_list *s = sel_compile(":has(~ b)", 9, NULL, err, sizeof err);
   uint64_t steps = UINT64_MAX;
   size_t n = 0;
   sel_select(s, dom_root(d), count_only, &n, &steps);
@@ -572,7 +572,7 @@ static void test_budget(void) {
   buf_free(&b);
   const char *walks[] = {":indeterminate", ":checked", "input:default", ":lang(en)", ":dir(rtl)", ":read-write"};
   for (size_t i = 0; i < sizeof walks / sizeof *walks; i++) {
-    s = sel_compile(walks[i], strlen(walks[i]), err, sizeof err);
+    s = sel_compile(walks[i], strlen(walks[i]), NULL, err, sizeof err);
     steps = UINT64_MAX;
     n = 0;
     sel_select(s, dom_root(d), count_only, &n, &steps);
@@ -678,7 +678,7 @@ static void test_browser_cases(const char *path) {
       cases++;
       if (!tree_ok) { skipped++; continue; }
       char err[256];
-      sel_list *s = sel_compile(sel, sel_len, err, sizeof err);
+      sel_list *s = sel_compile(sel, sel_len, NULL, err, sizeof err);
       bool want_invalid = strcmp(rest, "!") == 0;
       char mine[1024];
       size_t ml = 0;

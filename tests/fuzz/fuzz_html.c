@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!compiled[0]) {
     char err[256];
     for (size_t i = 0; i < N_QUERIES; i++)
-      if (!(compiled[i] = sel_compile(queries[i], strlen(queries[i]), err, sizeof err))) fail(err);
+      if (!(compiled[i] = sel_compile(queries[i], strlen(queries[i]), NULL, err, sizeof err))) fail(err);
   }
   dom_options opts = {0};
   if (size > 0) {

@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[256];
   if (!doc && !(doc = dom_parse(page, sizeof page - 1, NULL, err, sizeof err))) fail(err);
   err[0] = '\0';
-  sel_list *sel = sel_compile((const char *)data, size, err, sizeof err);
+  sel_list *sel = sel_compile((const char *)data, size, NULL, err, sizeof err);
   if (!sel) {
     if (!err[0] || !memchr(err, '\0', sizeof err)) fail("a refusal without a message");
     return 0;

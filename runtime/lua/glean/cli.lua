@@ -39,7 +39,7 @@ options:
   --log-level LEVEL     debug, info, warn, error or off (default info)
   --trust               run the adapter with the full standard library (default: a
                         sandbox without os.execute, io.popen, writing files, ...)
-  --memory-limit MB     Lua memory the runtime may reach while adapter code runs;
+  --memory-limit MB     memory the runtime may reach while adapter code runs;
                         a handler past it fails its page (default 1024; 0: none)
   --time-limit N        Lua instructions one handler call may run (5e7 to 2e8 take a
                         second); past it the page fails (default 1e9; 0: none)
