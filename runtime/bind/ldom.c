@@ -101,6 +101,20 @@ void ldom_set_document(lua_State *L, ldom_doc *d, dom_doc *dom, const char *url)
   if (url && !(d->url = strdup(url))) luaL_error(L, "out of memory");
 }
 
+/* Under a time limit, a parse is charged a step a byte before it starts
+ * (one C call the budget cannot stop), and the bounds that keep it linear
+ * in its input may not be raised: a max_depth in the millions makes Gumbo
+ * quadratic. */
+static void ldom_check_parse(lua_State *L, size_t len, const dom_options *opts) {
+  if (!llimits_timed(L)) return;
+  if (opts->max_bytes > DOM_DEFAULT_MAX_BYTES || opts->max_depth > DOM_DEFAULT_MAX_DEPTH ||
+      opts->max_attributes > DOM_DEFAULT_MAX_ATTRIBUTES)
+    luaL_error(L, "html: max_bytes, max_depth and max_attributes may not be raised over %d MB, %d and %d under a time "
+               "limit (--time-limit 0 --time-limit-seconds 0 lift this)",
+               (int)(DOM_DEFAULT_MAX_BYTES >> 20), DOM_DEFAULT_MAX_DEPTH, DOM_DEFAULT_MAX_ATTRIBUTES);
+  llimits_spend(L, (lua_Integer)len);
+}
+
 /* glean.html(bytes [, opts]) -> Document */
 static int ldom_html(lua_State *L) {
   size_t len;
@@ -117,6 +131,7 @@ static int ldom_html(lua_State *L) {
     lua_Integer attributes = ldom_opt_count(L, 2, "max_attributes");
     opts.max_attributes = attributes > 1 << 30 ? 1 << 30 : (int)attributes;
   }
+  ldom_check_parse(L, len, &opts);
   /* Made before the tree, so that no error can come between the tree's
    * making and its owner's. */
   ldom_doc *d = ldom_push_document(L);
@@ -316,12 +331,21 @@ static int ldom_closest(lua_State *L) {
 
 /* ---- text, markup, attributes --------------------------------------------- */
 
+/* The text's walk is charged a step a node (it can visit many to find
+ * little text) and one each LDOM_TEXT_BYTES bytes it copies. */
+#define LDOM_TEXT_BYTES 16
+
+static void ldom_text_of(lua_State *L, GumboNode *n, buf *b) {
+  size_t visited = text_content(n, b);
+  llimits_spend(L, (lua_Integer)(visited + b->len / LDOM_TEXT_BYTES));
+}
+
 /* target:text() -> textContent with white space collapsed and trimmed */
 static int ldom_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
   buf b = BUF_INIT;
-  text_content(n, &b);
+  ldom_text_of(L, n, &b);
   if (b.data) b.len = text_squash(b.data, b.len);
   lglean_push_buf(L, &b);
   return 1;
@@ -332,7 +356,7 @@ static int ldom_raw_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
   buf b = BUF_INIT;
-  text_content(n, &b);
+  ldom_text_of(L, n, &b);
   lglean_push_buf(L, &b);
   return 1;
 }
