@@ -183,6 +183,12 @@ const char *glean_stats(glean_runtime *rt);
  * `require "glean"` returns (glean.so does this for a stock Lua 5.4). */
 int luaopen_glean(struct lua_State *L);
 
+/* Async-signal-safe (for a signal handler): ends the adapter code running
+ * in L, and any that starts in it later, as a time limit does, with the
+ * error "interrupted: stopping now"; a crawl's handler fails its page. The
+ * glean command calls it on a second Ctrl-C or SIGTERM. */
+void glean_lua_interrupt(struct lua_State *L);
+
 #ifdef __cplusplus
 }
 #endif

@@ -79,10 +79,6 @@ lua_Integer llimits_left(lua_State *L);
 /* Whether an adapter call is in progress under a time limit (instructions
  * or seconds): the limits an adapter may not raise then hold. */
 bool llimits_timed(lua_State *L);
-/* Async-signal-safe: ends the adapter code that runs from now on, as a
- * limit does, with "interrupted" (a second Ctrl-C, main.c). */
-void llimits_interrupt(lua_State *L);
-
 /* Makes the state's string.find, match, gmatch and gsub charge their
  * matching to that budget in adapter calls (once; lpattern.c). */
 void lpattern_open(lua_State *L);

@@ -25,8 +25,8 @@
  * code that loops (Lua's patterns, lpattern.c; selector matching and
  * parsing, ldom.c; json encoding, ljson.c; the table and string functions
  * that loop, lcharged.c) charges its steps through llimits_spend, which
- * reads the clock too. A second Ctrl-C or SIGTERM (llimits_interrupt) ends
- * adapter code the same way.
+ * reads the clock too. A second Ctrl-C or SIGTERM (glean_lua_interrupt)
+ * ends adapter code the same way.
  *
  * The Lua side is the internal module glean.limits (package.preload):
  *   cap([bytes]) -> previous cap (0: none)       active() -> boolean
@@ -49,6 +49,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "glean.h"
 #include "lglean.h"
 
 #define LLIMITS_KEY "glean.Limits"
@@ -224,7 +225,7 @@ bool llimits_timed(lua_State *L) {
   return m && m->meter && (m->meter->budget || m->deadline != INT64_MAX);
 }
 
-void llimits_interrupt(lua_State *L) {
+void glean_lua_interrupt(lua_State *L) {
   llimits *m = llimits_of(L);
   if (m) m->interrupted = 1;
 }

@@ -440,7 +440,9 @@ function crawl.run(adapter, options)
 
   stats.elapsed = now() - t0
   stats.pages_per_second = stats.pages / math.max(stats.elapsed, 1e-9)
-  stats.interrupted = interrupted_at ~= nil
+  -- A signal that came while a handler ran, the last one, was not seen
+  -- by the loop, which then found nothing left to do.
+  stats.interrupted = interrupted_at ~= nil or (glean.interrupts ~= nil and glean.interrupts() > 0)
   local fs = engine:stats()
   stats.requests, stats.retries = fs.requests, fs.retries
   progress(true)
