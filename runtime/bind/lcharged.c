@@ -194,8 +194,14 @@ static int lcharged_sort_charged(lua_State *L) {
 
 static int lcharged_rep(lua_State *L) { return lcharged_dispatch(L, lcharged_rep_charged); }
 static int lcharged_concat(lua_State *L) { return lcharged_dispatch(L, lcharged_concat_charged); }
-static int lcharged_insert(lua_State *L) { return lcharged_dispatch(L, lcharged_insert_charged); }
-static int lcharged_remove(lua_State *L) { return lcharged_dispatch(L, lcharged_remove_charged); }
+/* At the end (the usual call) neither loops: Lua's own runs. */
+static int lcharged_insert(lua_State *L) {
+  return lua_gettop(L) == 2 ? lua_tocfunction(L, lua_upvalueindex(1))(L) : lcharged_dispatch(L, lcharged_insert_charged);
+}
+
+static int lcharged_remove(lua_State *L) {
+  return lua_isnone(L, 2) ? lua_tocfunction(L, lua_upvalueindex(1))(L) : lcharged_dispatch(L, lcharged_remove_charged);
+}
 static int lcharged_move(lua_State *L) { return lcharged_dispatch(L, lcharged_move_charged); }
 static int lcharged_sort(lua_State *L) { return lcharged_dispatch(L, lcharged_sort_charged); }
 
