@@ -33,6 +33,7 @@
  *   meter(instructions, seconds) -> a meter (0: no limit of that kind)
  *   pcall(meter, msgh, fn, ...) -> ok, ...   (running thread; msgh may be nil)
  *   resume(meter, co, ...) -> ok, ...        close(meter, co) -> ok, err
+ *   spend(n) -> nothing: n instructions' worth taken off the call in progress
  *   spent() -> whether the call in progress has run out (or was interrupted)
  *   traceback(msg) -> msg as a string, with a traceback (a message handler)
  *   meter:out() -> nil, or the message for the limit it ran out of, with
@@ -373,6 +374,13 @@ static int llimits_close(lua_State *L) {
   return llimits_results(L, co, status, 0);
 }
 
+/* limits.spend(n): n instructions' worth of work done in one (the
+ * sandbox's collectgarbage). */
+static int llimits_lua_spend(lua_State *L) {
+  llimits_spend(L, luaL_checkinteger(L, 1));
+  return 0;
+}
+
 static int llimits_spent(lua_State *L) {
   llimits *m = llimits_get(L);
   lua_pushboolean(L, m->meter && m->meter->out);
@@ -433,7 +441,7 @@ static int llimits_active(lua_State *L) {
 static int llimits_module(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"cap", llimits_cap}, {"active", llimits_active}, {"meter", llimits_meter_new}, {"pcall", llimits_pcall},
-    {"resume", llimits_resume}, {"close", llimits_close}, {"spent", llimits_spent},
+    {"resume", llimits_resume}, {"close", llimits_close}, {"spend", llimits_lua_spend}, {"spent", llimits_spent},
     {"traceback", llimits_traceback}, {NULL, NULL},
   };
   static const luaL_Reg meter_methods[] = {

@@ -88,6 +88,7 @@ describe("the time budget", function()
       while true do pcall(function() local t = {} while true do t[#t + 1] = {} end end) end
     ]],
     json = "local t = {} for _ = 1, 30 do t = {t, t} end glean.json.encode(t)",
+    collect = "local keep = {} for i = 1, 2e5 do keep[i] = {} end while true do collectgarbage() end",
   }
 
   it("charges the C work an adapter can make loop, and names the limit and the URL", function()
