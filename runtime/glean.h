@@ -89,9 +89,9 @@ const char *glean_errmsg(const glean_runtime *rt);
  * standard library; without it, no os.execute, io.popen, writing files,
  * package.loadlib, debug or binary chunks, and require only of glean and of
  * modules in the adapter's folder), "memory-limit" (MB of Lua memory the
- * runtime may reach while adapter code runs: default 1024) and "time-limit"
- * (Lua instructions one handler call may run: default 1e9, about 10 s); 0
- * for no limit. A handler past a limit fails its page, in glean_extract as
+ * runtime may reach while adapter code runs: default 1024), "time-limit"
+ * (Lua instructions one handler call may run: default 1e9, about 10 s) and
+ * "time-limit-seconds" (its wall time: default 30); 0 for no limit. A handler past a limit fails its page, in glean_extract as
  * in a crawl, with an error naming the limit, and the runtime goes on. A
  * flag (ignore-robots, no-cookies, trust) takes NULL or "true", and "false"
  * to clear it. Options apply to the crawls and extractions that follow
@@ -182,6 +182,12 @@ const char *glean_stats(glean_runtime *rt);
 /* Opens the glean Lua library into L and pushes its table: what
  * `require "glean"` returns (glean.so does this for a stock Lua 5.4). */
 int luaopen_glean(struct lua_State *L);
+
+/* Async-signal-safe (for a signal handler): ends the adapter code running
+ * in L, and any that starts in it later, as a time limit does, with the
+ * error "interrupted: stopping now"; a crawl's handler fails its page. The
+ * glean command calls it on a second Ctrl-C or SIGTERM. */
+void glean_lua_interrupt(struct lua_State *L);
 
 #ifdef __cplusplus
 }

@@ -116,6 +116,20 @@ void ldom_set_document(lua_State *L, ldom_doc *d, dom_doc *dom, const char *url)
 /* dom_parse's message when it ran out of memory, the limit included. */
 static bool ldom_nomem(const char *err) { return strncmp(err, "not enough memory", 17) == 0; }
 
+/* Under a time limit, a parse is charged a step a byte before it starts
+ * (one C call the budget cannot stop), and the bounds that keep it linear
+ * in its input may not be raised: a max_depth in the millions makes Gumbo
+ * quadratic. */
+static void ldom_check_parse(lua_State *L, size_t len, const dom_options *opts) {
+  if (!llimits_timed(L)) return;
+  if (opts->max_bytes > DOM_DEFAULT_MAX_BYTES || opts->max_depth > DOM_DEFAULT_MAX_DEPTH ||
+      opts->max_attributes > DOM_DEFAULT_MAX_ATTRIBUTES)
+    luaL_error(L, "html: max_bytes, max_depth and max_attributes may not be raised over %d MB, %d and %d under a time "
+               "limit (--time-limit 0 --time-limit-seconds 0 lift this)",
+               (int)(DOM_DEFAULT_MAX_BYTES >> 20), DOM_DEFAULT_MAX_DEPTH, DOM_DEFAULT_MAX_ATTRIBUTES);
+  llimits_spend(L, (lua_Integer)len);
+}
+
 /* glean.html(bytes [, opts]) -> Document */
 static int ldom_html(lua_State *L) {
   size_t len;
@@ -132,6 +146,7 @@ static int ldom_html(lua_State *L) {
     lua_Integer attributes = ldom_opt_count(L, 2, "max_attributes");
     opts.max_attributes = attributes > 1 << 30 ? 1 << 30 : (int)attributes;
   }
+  ldom_check_parse(L, len, &opts);
   /* Made before the tree, so that no error can come between the tree's
    * making and its owner's. */
   ldom_doc *d = ldom_push_document(L);
@@ -360,14 +375,26 @@ static int ldom_closest(lua_State *L) {
 
 /* ---- text, markup, attributes --------------------------------------------- */
 
+/* The text's walk is charged a step a node (it can visit many to find
+ * little text) and one each LDOM_TEXT_BYTES bytes it copies. */
+#define LDOM_TEXT_BYTES 16
+
+/* Pushes n's textContent, squashed or as is, and charges its walk: after
+ * the push, so that a budget run out frees the buffer first. */
+static void ldom_push_text(lua_State *L, GumboNode *n, bool squash) {
+  buf b = BUF_WITH(lglean_mem(L));
+  size_t visited = text_content(n, &b);
+  size_t bytes = b.len;
+  if (squash && b.data) b.len = text_squash(b.data, b.len);
+  lglean_push_buf(L, &b);
+  llimits_spend(L, (lua_Integer)(visited + bytes / LDOM_TEXT_BYTES));
+}
+
 /* target:text() -> textContent with white space collapsed and trimmed */
 static int ldom_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  buf b = BUF_WITH(lglean_mem(L));
-  text_content(n, &b);
-  if (b.data) b.len = text_squash(b.data, b.len);
-  lglean_push_buf(L, &b);
+  ldom_push_text(L, n, true);
   return 1;
 }
 
@@ -375,9 +402,7 @@ static int ldom_text(lua_State *L) {
 static int ldom_raw_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  buf b = BUF_WITH(lglean_mem(L));
-  text_content(n, &b);
-  lglean_push_buf(L, &b);
+  ldom_push_text(L, n, false);
   return 1;
 }
 

@@ -74,19 +74,26 @@ void lglean_uncharge(lua_State *L, size_t bytes);
 void llimits_open(lua_State *L);
 
 /* For C code that can run long without running a Lua instruction, which
- * the budget's count hook would not see (lpattern.c): whether a call of
- * adapter code is in progress, and n instructions' worth of work taken off
- * its budget, raising the hook's "time limit exceeded" error once it has
- * run out (nothing outside adapter calls). */
+ * the budget's count hook would not see (lpattern.c, lcharged.c, ldom.c,
+ * ljson.c): whether a call of adapter code is in progress, and n
+ * instructions' worth of work taken off its budget, raising the hook's
+ * "time limit exceeded" error once it has run out or its seconds have
+ * passed (nothing outside adapter calls). */
 bool llimits_limited(lua_State *L);
 void llimits_spend(lua_State *L, lua_Integer n);
 /* For C code that bounds its own work (the selector engine's step budget):
  * what the adapter call in progress may still spend, or -1 outside one. */
 lua_Integer llimits_left(lua_State *L);
-
+/* Whether an adapter call is in progress under a time limit (instructions
+ * or seconds): the limits an adapter may not raise then hold. */
+bool llimits_timed(lua_State *L);
 /* Makes the state's string.find, match, gmatch and gsub charge their
  * matching to that budget in adapter calls (once; lpattern.c). */
 void lpattern_open(lua_State *L);
+
+/* Makes the state's string.rep and the table functions that loop charge
+ * their steps to that budget in adapter calls (once; lcharged.c). */
+void lcharged_open(lua_State *L);
 
 /* Each adds its functions to the glean table at the top of the stack. */
 void ldom_open(lua_State *L);

@@ -27,6 +27,7 @@
  * for numerals); one past the largest float is refused. Decoded arrays and objects carry the array / object mark,
  * so decode("{}") encodes back as {}. Of duplicate keys the last wins. */
 #include "ljson.h"
+#include "lglean.h"
 
 #include <cJSON.h>
 #include <float.h>
@@ -43,6 +44,11 @@
 #define LJSON_OBJECT "glean.json.object"
 #define LJSON_BUFFER "glean.json.Buffer"
 #define LJSON_TREE "glean.json.Tree"
+
+/* Bytes of a string encode writes for a step of adapter code's time budget
+ * (llimits.c); a table of n members is n steps and its depth, so that one
+ * shared table met 2^30 times costs what 2^30 tables would. */
+#define LJSON_STEP_BYTES 64
 
 /* Deepest nesting encode writes: what we write, cJSON can read back. */
 #define LJSON_MAX_DEPTH CJSON_NESTING_LIMIT
@@ -329,6 +335,7 @@ static void encode_table(lua_State *L, int t, buf *out, const step *at) {
     }
   }
   sequence = sequence && max == n;
+  llimits_spend(L, n + s.level); /* the cycle check walks s.level steps */
 
   if (mark == AS_ARRAY && !sequence)
     luaL_error(L, "json.encode: table marked as array has keys other than 1..n at %s", push_path(L, at));
@@ -350,6 +357,7 @@ static void encode_value(lua_State *L, int idx, buf *out, const step *at) {
     case LUA_TSTRING: {
       size_t len;
       const char *s = lua_tolstring(L, idx, &len);
+      if (len >= LJSON_STEP_BYTES) llimits_spend(L, (lua_Integer)(len / LJSON_STEP_BYTES));
       size_t bad = put_string(out, s, len);
       if (bad) luaL_error(L, "json.encode: invalid UTF-8 in string at %s (byte %I)", push_path(L, at), (lua_Integer)bad);
       break;

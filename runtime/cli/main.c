@@ -8,12 +8,14 @@
  * Exit status: 0 success, 1 a Lua error (message and traceback on stderr),
  * 2 a usage error or a script that cannot be read. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "glean.h"
 
@@ -86,12 +88,32 @@ static int cli_call(lua_State *L, int nargs) {
 /* Ctrl-C (or SIGTERM) during a crawl: the first asks it to finish what is
  * in flight, the second to stop now; the crawl reads the count, and the
  * last signal for the exit status (128 + its number), through
- * glean.interrupts(). */
-static volatile sig_atomic_t cli_interrupts, cli_signal;
+ * glean.interrupts(). The second also ends the adapter code running, as a
+ * time limit does (glean_lua_interrupt), and gives the crawl CLI_STOP_SECONDS
+ * to wrap up; a call the runtime cannot stop (a long parse) or a third
+ * signal ends the process there and then. Records stay whole: glean.emit
+ * blocks signals while it writes one, so they are handled on the main
+ * thread, which other threads (the parse workers, curl's) pass theirs to. */
+#define CLI_STOP_SECONDS 2
 
-static void cli_on_interrupt(int sig) {
+static volatile sig_atomic_t cli_interrupts, cli_signal;
+static lua_State *cli_state;
+static pthread_t cli_main;
+
+static void cli_on_signal(int sig) {
+  if (!pthread_equal(pthread_self(), cli_main)) {
+    pthread_kill(cli_main, sig);
+    return;
+  }
+  if (sig == SIGALRM) _exit(128 + cli_signal);
   if (cli_interrupts < 1000) cli_interrupts++;
   cli_signal = sig;
+  if (cli_interrupts == 2) {
+    glean_lua_interrupt(cli_state);
+    alarm(CLI_STOP_SECONDS);
+  } else if (cli_interrupts > 2) {
+    _exit(128 + sig);
+  }
 }
 
 static int cli_get_interrupts(lua_State *L) {
@@ -107,12 +129,15 @@ static int cli_subcommand(int argc, char **argv) {
     fputs("glean: cannot create a Lua state: out of memory\n", stderr);
     return 1;
   }
+  cli_state = L;
+  cli_main = pthread_self();
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = cli_on_interrupt;
-  sigemptyset(&sa.sa_mask);
+  sa.sa_handler = cli_on_signal;
+  sigfillset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGALRM, &sa, NULL);
   lua_getglobal(L, "glean");
   lua_pushcfunction(L, cli_get_interrupts);
   lua_setfield(L, -2, "interrupts");
@@ -134,7 +159,8 @@ static int cli_subcommand(int argc, char **argv) {
   } else {
     rc = (int)lua_tointeger(L, -1);
   }
-  lua_close(L);
+  /* Stopping now: what the state holds goes with the process. */
+  if (cli_interrupts < 2) lua_close(L);
   return rc;
 }
 

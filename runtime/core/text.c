@@ -5,13 +5,14 @@
 
 #include "dom.h"
 
-void text_content(const GumboNode *n, buf *out) {
+size_t text_content(const GumboNode *n, buf *out) {
   if (dom_is_text(n) || n->type == GUMBO_NODE_COMMENT) {
     buf_puts(out, n->v.text.text);
-    return;
+    return 1;
   }
-  if (n->type == GUMBO_NODE_TEMPLATE) return; /* its contents live in another fragment */
+  if (n->type == GUMBO_NODE_TEMPLATE) return 1; /* its contents live in another fragment */
   const GumboNode *node = n;
+  size_t visited = 1;
   /* Pre-order walk by parent links and sibling indexes: no recursion, no stack. */
   for (;;) {
     const GumboVector *kids = node->type == GUMBO_NODE_TEMPLATE ? NULL : dom_children(node);
@@ -19,7 +20,7 @@ void text_content(const GumboNode *n, buf *out) {
       node = kids->data[0];
     } else {
       for (;;) {
-        if (node == n) return;
+        if (node == n) return visited;
         const GumboNode *parent = node->parent;
         const GumboVector *siblings = dom_children(parent);
         if (node->index_within_parent + 1 < siblings->length) {
@@ -29,6 +30,7 @@ void text_content(const GumboNode *n, buf *out) {
         node = parent;
       }
     }
+    visited++;
     if (dom_is_text(node)) buf_puts(out, node->v.text.text);
   }
 }

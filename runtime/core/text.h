@@ -9,8 +9,9 @@
 
 /* Appends the DOM textContent of n (its own text for text nodes and
  * comments; for elements and documents all descendant text, not entering
- * template contents). Iterative: safe on any depth. */
-void text_content(const GumboNode *n, buf *out);
+ * template contents). Iterative: safe on any depth. Returns the count of
+ * nodes it visited (the work, which the text need not show). */
+size_t text_content(const GumboNode *n, buf *out);
 
 /* Collapses every run of white space (ASCII white space, U+00A0 and the
  * other Unicode space separators) to one space and trims both ends, in

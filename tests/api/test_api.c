@@ -229,7 +229,8 @@ static const char *const LIMITS_ADAPTER =
     "return {pages = {\n"
     "  {path = '^/loop/', parse = function(page) while true do end end},\n"
     "  {path = '^/alloc/', parse = function(page)\n"
-    "     local t = {}; while true do t[#t + 1] = ('x'):rep(1 << 20) .. #t end end},\n"
+    "     local t, block = {}, ('x'):rep(1024):rep(1024)\n"
+    "     while true do t[#t + 1] = block .. #t end end},\n"
     "  {path = '^/close/', parse = function(page) page.close = function() while true do end end end},\n"
     "  {match = function(url) return url:find('/matchloop/') and (function() while true do end end)() end},\n"
     "  {path = '.', parse = function(page) return {execute = type(os.execute), t = page:text('p')} end},\n"
@@ -242,7 +243,9 @@ static const char *const LIMITS_ADAPTER =
 static void test_limits(void) {
   glean_runtime *rt = glean_new();
   CHECK(glean_set_option(rt, "time-limit", "1e6") == GLEAN_OK);
-  CHECK(glean_set_option(rt, "memory-limit", "64") == GLEAN_OK);
+  /* Low enough that the allocation fails on memory before its bytes have
+   * taken the budget (an instruction per 64 bytes). */
+  CHECK(glean_set_option(rt, "memory-limit", "16") == GLEAN_OK);
   CHECK(glean_set_option(rt, "time-limit", "-1") == GLEAN_EINVAL);
   CHECK(glean_set_option(rt, "memory-limit", "lots") == GLEAN_EINVAL);
   CHECK(glean_load_adapter_string(rt, LIMITS_ADAPTER, strlen(LIMITS_ADAPTER), "limits") == GLEAN_OK);

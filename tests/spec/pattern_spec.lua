@@ -15,8 +15,9 @@ local HUGE = math.maxinteger
 
 -- f(...) as adapter code (under a budget it will not reach).
 local function as_adapter(f, ...)
-  local left, _, ok, result = limits.pcall(HUGE, nil, f, ...)
-  assert(left > 0 and ok, result)
+  local meter = limits.meter(HUGE, 0)
+  local ok, result = limits.pcall(meter, nil, f, ...)
+  assert(ok and not meter:out(), result)
   return result
 end
 
@@ -281,9 +282,10 @@ describe("lpattern", function()
     -- seconds it took.
     local function limited(fn, ...)
       local started = os.clock()
-      local left, _, ok, err = limits.pcall(1e7, nil, fn, ...)
+      local meter = limits.meter(1e7, 0)
+      local ok, err = limits.pcall(meter, nil, fn, ...)
       assert.is_false(ok, "expected the time limit")
-      assert.is_true(left <= 0)
+      assert.is_true(meter:left() <= 0)
       return err, os.clock() - started
     end
 
@@ -321,7 +323,7 @@ describe("lpattern", function()
       it = EVIL:gmatch(".-.-.-b")
       check(it)
       -- and one made in the call runs unlimited after it
-      local _, _, ok, made = limits.pcall(1e7, nil, string.gmatch, "a,b", "[^,]+")
+      local ok, made = limits.pcall(limits.meter(1e7, 0), nil, string.gmatch, "a,b", "[^,]+")
       assert.is_true(ok)
       assert.equal("a", made())
       assert.equal("b", made())
@@ -345,8 +347,9 @@ describe("lpattern", function()
     end)
 
     it("charges the matcher's steps", function()
-      local left = limits.pcall(1e9, nil, string.find, ("a"):rep(3000), "a-b")
-      local spent = 1e9 - left
+      local meter = limits.meter(1e9, 0)
+      limits.pcall(meter, nil, string.find, ("a"):rep(3000), "a-b")
+      local spent = 1e9 - meter:left()
       assert.is_true(spent > 3000 * 3000 / 2, spent)
       assert.is_true(spent < 3000 * 3000 * 4, spent)
     end)

@@ -227,8 +227,8 @@ describe("the sandbox", function()
         pages = {
           {path = "^/loop$", parse = function(page) local n = 0 while true do n = n + 1 end end},
           {path = "^/hog$", parse = function(page)
-            local hoard = {}
-            while true do hoard[#hoard + 1] = ("x"):rep(4096) .. #hoard end
+            local hoard, block = {}, ("x"):rep(4096) -- rep outside: its 4096 steps a time count
+            while true do hoard[#hoard + 1] = block .. #hoard end
           end},
           {path = "/", parse = function(page) return {url = page.url, title = page:text("h1")} end},
         },

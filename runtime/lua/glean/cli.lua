@@ -43,6 +43,9 @@ options:
                         a handler past it fails its page (default 1024; 0: none)
   --time-limit N        Lua instructions one handler call may run (5e7 to 2e8 take a
                         second); past it the page fails (default 1e9; 0: none)
+  --time-limit-seconds S
+                        seconds one handler call may run (waits for the network
+                        not counted); past them the page fails (default 30; 0: none)
 
 exit status: 0 all pages handled, 1 some page failed (fetch or handler
 error), 2 usage or adapter error, 130 interrupted (Ctrl-C), 143 terminated
@@ -65,6 +68,7 @@ local OPTIONS = {
   ["user-agent"] = {"string", "user_agent"}, stats = {"string", "stats_file"},
   mirror = {"mirror", "mirrors"}, ["log-level"] = {"level"}, cacert = {"string", "cacert"},
   trust = {"trust"}, ["memory-limit"] = {"limit", "memory_limit"}, ["time-limit"] = {"limit", "time_limit"},
+  ["time-limit-seconds"] = {"limit", "time_limit_seconds"},
 }
 
 -- Kinds of option that take no value.

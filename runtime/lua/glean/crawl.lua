@@ -40,7 +40,7 @@ local OPTION_TYPES = {
   grace = "number", mirrors = "table", tracking = "table", stats_file = "string", cacert = "string",
   urls = "table", allow_subdomains = "boolean", deadline = "number", connect_timeout = "number",
   on_error = "function",  -- on_error(url, message) for each page that failed (the embedding API's)
-  memory_limit = "number", time_limit = "number",  -- adapter code's limits (glean.sandbox)
+  memory_limit = "number", time_limit = "number", time_limit_seconds = "number", -- adapter code's limits (glean.sandbox)
 }
 
 -- Options that count things: a fraction would be refused further down,
@@ -57,7 +57,7 @@ local function check_options(t, where)
     if WHOLE[k] and v ~= math.floor(v) then
       error(("%s: option '%s' must be a whole number, got %s"):format(where, k, v), 0)
     end
-    if (k == "memory_limit" or k == "time_limit") and v < 0 then
+    if (k == "memory_limit" or k == "time_limit" or k == "time_limit_seconds") and v < 0 then
       error(("%s: option '%s' must not be negative, got %s"):format(where, k, v), 0)
     end
   end
@@ -440,7 +440,9 @@ function crawl.run(adapter, options)
 
   stats.elapsed = now() - t0
   stats.pages_per_second = stats.pages / math.max(stats.elapsed, 1e-9)
-  stats.interrupted = interrupted_at ~= nil
+  -- A signal that came while a handler ran, the last one, was not seen
+  -- by the loop, which then found nothing left to do.
+  stats.interrupted = interrupted_at ~= nil or (glean.interrupts ~= nil and glean.interrupts() > 0)
   local fs = engine:stats()
   stats.requests, stats.retries = fs.requests, fs.retries
   progress(true)

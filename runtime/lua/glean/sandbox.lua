@@ -11,7 +11,7 @@
 --     modules in its own folder only;
 -- and its code (main chunk, match functions, handlers) runs under the
 -- runtime's limits (glean.limits, in C): a memory cap on the runtime's Lua
--- memory and a budget of Lua instructions per call. A script run directly
+-- memory and a time budget per call, in Lua instructions and in seconds. A script run directly
 -- (`glean SCRIPT.lua`) is the user's own program: none of this applies to
 -- it, only to the handlers of the crawls it starts.
 local glean = require "glean"
@@ -27,6 +27,7 @@ local settings = {
   trust = false,
   memory_limit = 1024,      -- MB of Lua memory for the runtime while adapter code runs; 0: none
   time_limit = 1000000000,  -- Lua instructions per call of adapter code; 0: none
+  time_limit_seconds = 30,  -- seconds of wall time per call of adapter code; 0: none
 }
 
 local restricted = setmetatable({}, {__mode = "k"}) -- adapters loaded without trust
@@ -37,27 +38,24 @@ local function set(name, value)
 end
 set("memory_limit", settings.memory_limit)
 
--- name: "trust" (boolean), "memory_limit" (MB) or "time_limit"
--- (instructions); numbers not negative, 0 for no limit.
+-- name: "trust" (boolean), "memory_limit" (MB), "time_limit"
+-- (instructions) or "time_limit_seconds"; numbers not negative, 0 for no
+-- limit.
 sandbox.set = set
 function sandbox.get(name) return settings[name] end
 
-local function budget()
-  local n = settings.time_limit
-  return n == 0 and math.maxinteger or math.floor(n)
+-- What one call of adapter code may take (all the runs of a handler's
+-- coroutine share one).
+local function meter()
+  return limits.meter(math.floor(settings.time_limit), settings.time_limit_seconds)
 end
 
--- The message for adapter code that failed with err, having left `left`
--- of its budget of n instructions (trace: the time limit's error with its
--- traceback, if one was made); refused: the memory cap refused it something
--- meanwhile.
-local function explain(err, n, left, refused, trace)
-  if left <= 0 then
-    if trace then return trace end
-    if type(err) == "string" and err:find("^time limit exceeded") then return err end
-    return ("time limit exceeded: more than %d Lua instructions in one call (time-limit)"):format(n)
-  end
-  if refused and type(err) == "string"
+-- The message for adapter code that failed with err on meter m: the limit
+-- it ran out of (with a traceback, if one was made), if any.
+local function explain(err, m)
+  local out = m:out()
+  if out then return out end
+  if m:refused() and type(err) == "string"
       and (err:find("not enough memory", 1, true) or err:find("error in error handling", 1, true)) then
     -- What the failed call held is garbage now: give it back at once.
     collectgarbage()
@@ -66,9 +64,9 @@ local function explain(err, n, left, refused, trace)
   return err
 end
 
-local function finish(n, left, refused, ok, ...)
+local function finish(m, ok, ...)
   if ok then return true, ... end
-  return false, explain((...), n, left, refused)
+  return false, explain((...), m)
 end
 
 -- xpcall(fn, msgh, ...) as adapter code: under the runtime's limits (a
@@ -77,8 +75,19 @@ end
 -- yields (see sandbox.guard).
 function sandbox.xpcall(fn, msgh, ...)
   if limits.active() then return xpcall(fn, msgh, ...) end
-  local n = budget()
-  return finish(n, limits.pcall(n, msgh, fn, ...))
+  local m = meter()
+  return finish(m, limits.pcall(m, msgh, fn, ...))
+end
+
+-- xpcall for adapter code: Lua runs the message handler of an error raised
+-- in the limits' count hook with the hook off, where a handler that loops
+-- would never end; past a limit, the error goes through unhandled.
+local function metered_xpcall(fn, msgh, ...)
+  if type(msgh) ~= "function" then return xpcall(fn, msgh, ...) end
+  return xpcall(fn, function(err)
+    if limits.spent() then return err end
+    return msgh(err)
+  end, ...)
 end
 
 local function reraise(ok, ...)
@@ -108,26 +117,24 @@ sandbox.traceback = limits.traceback
 -- spawn_guarded): all its runs take from one budget, and explain(err)
 -- names the limit it hit, if any.
 function sandbox.guard()
-  local n = budget()
-  local left, refused, trace = n, false, nil
+  local m = meter()
   local guard = {traceback = limits.traceback}
-  local function track(l, r, ...)
-    left, refused = l, refused or r
-    if left <= 0 then trace = trace or limits.trace() end
-    return ...
-  end
-  function guard.resume(co, ...) return track(limits.resume(co, n, left, ...)) end
-  function guard.close(co) return track(limits.close(co, n, left)) end
-  function guard.explain(err) return explain(err, n, left, refused, trace) end
+  function guard.resume(co, ...) return limits.resume(m, co, ...) end
+  function guard.close(co) return limits.close(m, co) end
+  function guard.explain(err) return explain(err, m) end
   return guard
 end
 
--- For a crawl's duration: its options' memory_limit and time_limit, else
+-- For a crawl's duration: its options' memory_limit, time_limit and
+-- time_limit_seconds, else
 -- its adapter's settings, else the runtime's. An adapter loaded without
 -- trust may ask for less than the runtime allows, not more (warn(message)
 -- says so). Returns the function that puts the runtime's back.
 function sandbox.for_crawl(adapter, options, warn)
-  local saved = {memory_limit = settings.memory_limit, time_limit = settings.time_limit}
+  local saved = {
+    memory_limit = settings.memory_limit, time_limit = settings.time_limit,
+    time_limit_seconds = settings.time_limit_seconds,
+  }
   local function cap(x) return x == 0 and math.huge or x end
   for key in pairs(saved) do
     local value = options[key]
@@ -174,6 +181,7 @@ end
 local function restricted_env(dir)
   local env = {}
   for _, name in ipairs(SAFE_GLOBALS) do env[name] = _G[name] end
+  env.xpcall = metered_xpcall
   env.print = _G.print -- the embedding API's goes to the log
   env._G = env
   for _, lib in ipairs({"string", "table", "math", "utf8", "coroutine"}) do env[lib] = copy(_G[lib]) end
@@ -217,7 +225,12 @@ local function restricted_env(dir)
   env.collectgarbage = function(opt, ...)
     opt = opt or "collect"
     if not SAFE_GC[opt] then refuse(("collectgarbage('%s')"):format(tostring(opt))) end
-    return collectgarbage(opt, ...)
+    if opt ~= "collect" and opt ~= "step" then return collectgarbage(opt, ...) end
+    -- A walk of the whole heap in one instruction: charged as what it
+    -- touches (an instruction per 64 bytes), which reads the clock too.
+    local results = table.pack(collectgarbage(opt, ...))
+    limits.spend(math.floor(collectgarbage("count") * 16))
+    return table.unpack(results, 1, results.n)
   end
 
   local lib = copy(glean)
@@ -265,7 +278,7 @@ end
 -- adapter table, or nil and a message.
 function sandbox.load(make_chunk, name, dir)
   local trusted = settings.trust
-  local env = trusted and setmetatable({}, {__index = _G}) or restricted_env(dir)
+  local env = trusted and setmetatable({xpcall = metered_xpcall}, {__index = _G}) or restricted_env(dir)
   local chunk, err = make_chunk(env)
   if not chunk then return nil, err end
   local saved = package.path
