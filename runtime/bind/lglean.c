@@ -164,6 +164,7 @@ int luaopen_glean(lua_State *L) {
   if (!have_runtime) lglean_new_runtime(L);
   llimits_open(L);
   lpattern_open(L);
+  lpath_open(L);
 
   lua_newtable(L);
   lua_pushstring(L, GLEAN_VERSION);
