@@ -173,6 +173,7 @@ int luaopen_glean(lua_State *L) {
   llimits_open(L);
   lpattern_open(L);
   lcharged_open(L);
+  lpath_open(L);
 
   lua_newtable(L);
   lua_pushstring(L, GLEAN_VERSION);

@@ -95,6 +95,9 @@ void lpattern_open(lua_State *L);
  * their steps to that budget in adapter calls (once; lcharged.c). */
 void lcharged_open(lua_State *L);
 
+/* Makes glean.path (realpath for the sandbox's folder checks) requirable. */
+void lpath_open(lua_State *L);
+
 /* Each adds its functions to the glean table at the top of the stack. */
 void ldom_open(lua_State *L);
 void llog_open(lua_State *L);

@@ -43,6 +43,19 @@ local OPTION_TYPES = {
   memory_limit = "number", time_limit = "number", time_limit_seconds = "number", -- adapter code's limits (glean.sandbox)
 }
 
+-- What an adapter loaded without trust may do with an option in its
+-- settings (the rest it may set freely): "lower" ones it may lower, not
+-- raise (they cap what the crawl takes of the host: connections, memory,
+-- time), "caller" ones not set at all (the host's files, network, URLs
+-- and display). robots it may turn on, not off. The caller's options win
+-- over every setting anyway. memory_limit and time_limit are
+-- glean.sandbox's (lowered only, too).
+local ADAPTER_MAY = {
+  concurrency = "lower", per_host = "lower", timeout = "lower", retries = "lower", max_queued = "lower",
+  max_body = "lower", grace = "lower",
+  stats_file = "caller", urls = "caller", mirrors = "caller", progress = "caller", on_error = "caller",
+}
+
 -- Options that count things: a fraction would be refused further down,
 -- in a message that names no option.
 local WHOLE = {depth = true, concurrency = true, per_host = true, retries = true, max_queued = true}
@@ -115,7 +128,8 @@ local function check_adapter(adapter, where)
   if adapter.settings ~= nil then
     if type(adapter.settings) ~= "table" then error(where .. ": 'settings' must be a table", 0) end
     check_options(adapter.settings, where .. ": settings")
-    -- It would run in the crawl's own code, outside the adapter's limits.
+    -- It would run in the crawl's own code, outside the adapter's limits,
+    -- whatever the trust.
     if adapter.settings.on_error ~= nil then error(where .. ": settings: 'on_error' is the caller's option, not an adapter's", 0) end
   end
 end
@@ -148,6 +162,33 @@ local function emit_result(result, emit)
   end
 end
 
+-- The adapter's settings the crawl takes, the caller's options not
+-- counted: all of a trusted adapter's; of another, what ADAPTER_MAY lets
+-- it set (warn(message) tells of the rest, ignored). A file they name
+-- (cacert) lies in the adapter's folder, relative to it as its modules are
+-- (one given in the options is the caller's: from where it runs).
+local function adapter_settings(adapter, options, warn)
+  local out = {}
+  local restricted = sandbox.restricted(adapter)
+  for k, v in pairs(adapter.settings or {}) do
+    local may = restricted and options[k] == nil and ADAPTER_MAY[k]
+    if may == "caller" then
+      warn(("settings.%s is the caller's option, not an adapter's: ignored (--trust lifts this)"):format(k))
+    elseif may == "lower" and v > DEFAULTS[k] then
+      warn(("settings.%s = %s is over the crawl's %s: ignored (an adapter may lower it, not raise it;"
+        .. " --trust lifts this)"):format(k, v, DEFAULTS[k]))
+    elseif restricted and k == "robots" and v == false and options.robots == nil then
+      warn("settings.robots = false: only the caller may have robots.txt ignored (--ignore-robots): ignored")
+    else
+      out[k] = v
+    end
+  end
+  if type(out.cacert) == "string" and options.cacert == nil then
+    out.cacert = sandbox.adapter_file(adapter, "settings.cacert", out.cacert)
+  end
+  return out
+end
+
 -- Runs a crawl. Returns its stats table (see README); stats.failed counts
 -- pages whose fetch or handler failed.
 function crawl.run(adapter, options)
@@ -155,17 +196,11 @@ function crawl.run(adapter, options)
   local where = adapter and adapter._source or "adapter"
   check_adapter(adapter, where)
   check_options(options, "crawl options")
+  local log = glean.log
   local settings = {}
   for k, v in pairs(DEFAULTS) do settings[k] = v end
-  for k, v in pairs(adapter.settings or {}) do settings[k] = v end
+  for k, v in pairs(adapter_settings(adapter, options, log.warn)) do settings[k] = v end
   for k, v in pairs(options) do settings[k] = v end
-  -- A file the adapter's own settings name lies in its folder, as its
-  -- modules do (one given in the options is the caller's: from where it runs).
-  local own = adapter.settings and adapter.settings.cacert
-  if options.cacert == nil and type(own) == "string" and adapter._dir and not own:find("^/") then
-    settings.cacert = adapter._dir .. "/" .. own
-  end
-  local log = glean.log
 
   local made, engine = pcall(glean.engine, {
     concurrency = settings.concurrency, per_host = settings.per_host, delay = settings.delay,

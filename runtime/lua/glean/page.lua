@@ -4,7 +4,12 @@
 -- nothing matches, so a handler reads like a description of the page:
 --   title = page:text("h1"), authors = page:texts(".byline a"),
 local page = {}
-page.__index = page
+
+-- What pages inherit: the methods below, in a table no page leads to (its
+-- metatable is out of an adapter's reach, and nothing in it points back),
+-- so that the runtime's code stays the runtime's.
+local methods = {}
+local meta = {__index = methods}
 
 -- What page.close frees, where the handler cannot reach it: a handler may
 -- set any field of its page, and close runs after it, outside the limits
@@ -12,9 +17,12 @@ page.__index = page
 local owned = setmetatable({}, {__mode = "k"}) -- page -> {response = ..., doc = ...}
 
 -- follow_fn(url) is the crawl's: it queues an absolute URL if a rule wants it.
-function page.new(response, url, depth, follow_fn)
-  local p = setmetatable({response = response, url = url, depth = depth, status = response.status, _follow = follow_fn}, page)
-  owned[p] = {response = response}
+-- source (the response, unless given) is what page:doc() parses and
+-- page.close frees: the handler sees the response, and must not be able
+-- to change what close runs.
+function page.new(response, url, depth, follow_fn, source)
+  local p = setmetatable({response = response, url = url, depth = depth, status = response.status, _follow = follow_fn}, meta)
+  owned[p] = {response = source or response}
   return p
 end
 
@@ -22,14 +30,14 @@ end
 -- glean_extract): doc, parsed, stands in for the fetched response; links
 -- followed go nowhere.
 function page.of_document(doc, url, content_type)
-  local response = {url = url, status = 200, content_type = content_type}
-  function response.html() return doc end
-  function response.close() doc:close() end
-  return page.new(response, url, 0, function() end)
+  local function html() return doc end
+  local function close() doc:close() end
+  local response = {url = url, status = 200, content_type = content_type, html = html, close = close}
+  return page.new(response, url, 0, function() end, {html = html, close = close})
 end
 
 -- The parsed document (parsed on a worker thread when the crawl fetched it).
-function page:doc()
+function methods:doc()
   local own = assert(owned[self], "not a page")
   if not own.doc then own.doc = own.response:html() end
   return own.doc
@@ -37,23 +45,23 @@ end
 
 -- Frees the page's memory now rather than at garbage collection: a crawl
 -- calls it when the handler is done.
-function page:close()
+function methods:close()
   local own = assert(owned[self], "not a page")
   if own.doc then own.doc:close() end
   own.response:close()
 end
 
-function page:select(css) return self:doc():select(css) end
-function page:select_one(css) return self:doc():select_one(css) end
+function methods:select(css) return self:doc():select(css) end
+function methods:select_one(css) return self:doc():select_one(css) end
 
 -- Text of the first match, or nil.
-function page:text(css)
+function methods:text(css)
   local node = self:doc():select_one(css)
   return node and node:text()
 end
 
 -- Texts of all matches, empty ones left out.
-function page:texts(css)
+function methods:texts(css)
   local out = {}
   for _, node in ipairs(self:doc():select(css)) do
     local t = node:text()
@@ -63,25 +71,25 @@ function page:texts(css)
 end
 
 -- Attribute of the first match, or nil.
-function page:attr(css, name)
+function methods:attr(css, name)
   local node = self:doc():select_one(css)
   return node and node:attr(name)
 end
 
 -- Absolute URL of a link (string, relative or absolute) against the page.
-function page:absurl(link)
+function methods:absurl(link)
   local glean = require "glean"
   return glean.url.resolve(self.response.url, link)
 end
 
 -- Queues a link (relative to the page) if a page rule wants it.
-function page:follow(link)
+function methods:follow(link)
   local url = type(link) == "string" and self:absurl(link) or nil
   if url then self._follow(url) end
 end
 
 -- Queues the href (or src) of every element matching the selector(s).
-function page:follow_links(selectors)
+function methods:follow_links(selectors)
   if type(selectors) == "string" then selectors = {selectors} end
   for _, css in ipairs(selectors) do
     for _, node in ipairs(self:doc():select(css)) do
@@ -90,5 +98,9 @@ function page:follow_links(selectors)
     end
   end
 end
+
+-- The crawl frees a page with this, not with page:close(), which the
+-- handler may have replaced on its page.
+page.close = methods.close
 
 return page

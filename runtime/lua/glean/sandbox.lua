@@ -16,6 +16,8 @@
 -- it, only to the handlers of the crawls it starts.
 local glean = require "glean"
 local limits = require "glean.limits"
+local fs = require "glean.path"
+local sched = require "glean.sched"
 
 local sandbox = {}
 
@@ -30,7 +32,8 @@ local settings = {
   time_limit_seconds = 30,  -- seconds of wall time per call of adapter code; 0: none
 }
 
-local restricted = setmetatable({}, {__mode = "k"}) -- adapters loaded without trust
+-- Adapters loaded without trust -> what checks the files they read.
+local restricted = setmetatable({}, {__mode = "k"})
 
 local function set(name, value)
   settings[name] = value
@@ -174,25 +177,99 @@ local function copy(t, seen)
   return c
 end
 
+local function refusal(what)
+  return what .. " is not allowed in an adapter (--trust lifts this)"
+end
+
 local function refuse(what)
-  error(what .. " is not allowed in an adapter (--trust lifts this)", 3)
+  error(refusal(what), 3)
+end
+
+-- ---- files: an adapter reads in its own folder only ---------------------------
+
+-- file(fn, path, level) for what reads files in an adapter loaded from
+-- folder dir (fn names it in messages): path (absolute, or relative to the
+-- folder) as the file to open if it lies in the folder once symlinks and
+-- ".." are resolved, else an error at level (as error's) naming the rule.
+-- No path (the host's stdin) is refused too.
+local function in_folder(dir)
+  local root = dir and fs.real(dir)
+  local function inside(real)
+    return real and (root == "/" or real == root or real:sub(1, #root + 1) == root .. "/")
+  end
+  return function(fn, path, level)
+    level = level == 0 and 0 or level + 1
+    if path == nil then error(refusal(fn .. " without a file name (the host's stdin)"), level) end
+    if type(path) ~= "string" then
+      error(("bad argument #1 to '%s' (string expected, got %s)"):format(fn, type(path)), level)
+    end
+    if not root then error(refusal(("%s of '%s' (an adapter without a folder reads no files)"):format(fn, path)), level) end
+    local abs = path:find("^/") and path or root .. "/" .. path
+    local real = fs.real(abs)
+    -- A file that is not there is the opener's to report, if its folder is inside.
+    if inside(real or fs.real(abs:match("^(.*)/[^/]*$") or "/")) then return real or abs end
+    error(refusal(("%s of '%s', outside the adapter's folder (%s),"):format(fn, path, root)), level)
+  end
+end
+
+-- ---- the library: what of glean an adapter gets ------------------------------
+
+-- Not the crawl's machinery: an adapter fetches with glean.fetch, through
+-- the crawl's engine and under the crawl's limits, and starts no crawl,
+-- engine or frontier of its own.
+local NOT_FOR_ADAPTERS = {
+  engine = "glean.engine (an adapter fetches with glean.fetch, through the crawl's engine)",
+  current_engine = "glean.current_engine (the crawl's engine is the crawl's)",
+  use_engine = "glean.use_engine (the crawl's engine is the crawl's)",
+  frontier = "glean.frontier (the crawl's own)",
+  crawl = "glean.crawl (a crawl inside an adapter would escape the crawl's limits)",
+}
+
+-- Request options only the caller sets: where requests go, what they trust.
+local CALLER_REQUEST = {proxy = "a proxy", cacert = "CA certificates"}
+
+local function library()
+  local lib = copy(glean)
+  for name, what in pairs(NOT_FOR_ADAPTERS) do
+    lib[name] = function() refuse(what) end
+  end
+  lib.log.set_level = function() refuse("glean.log.set_level (the host's log is the host's)") end
+  local function checked(req)
+    if type(req) ~= "table" then return req end
+    for key, what in pairs(CALLER_REQUEST) do
+      if req[key] ~= nil then error(refusal(("glean.fetch option '%s' (%s: the caller's)"):format(key, what)), 3) end
+    end
+    return req
+  end
+  lib.fetch = function(url, opts)
+    return glean.fetch(checked(url), checked(opts))
+  end
+  lib.fetch_all = function(requests)
+    if type(requests) == "table" then
+      for _, r in ipairs(requests) do checked(r) end
+    end
+    return glean.fetch_all(requests)
+  end
+  return lib
 end
 
 local function restricted_env(dir)
   local env = {}
   for _, name in ipairs(SAFE_GLOBALS) do env[name] = _G[name] end
   env.xpcall = metered_xpcall
-  env.print = _G.print -- the embedding API's goes to the log
   env._G = env
   for _, lib in ipairs({"string", "table", "math", "utf8", "coroutine"}) do env[lib] = copy(_G[lib]) end
   env.os = {}
   for _, name in ipairs(SAFE_OS) do env.os[name] = os[name] end
+  local file = in_folder(dir)
   env.io = {
     type = io.type,
-    lines = io.lines,
+    lines = function(path, ...)
+      return io.lines(file("io.lines", path, 2), ...)
+    end,
     open = function(path, mode)
       if mode ~= nil and mode ~= "r" and mode ~= "rb" then refuse(("io.open with mode '%s'"):format(tostring(mode))) end
-      return io.open(path, mode)
+      return io.open(file("io.open", path, 2), mode)
     end,
   }
   -- Text chunks only, with the adapter's globals unless told otherwise.
@@ -203,12 +280,12 @@ local function restricted_env(dir)
     text_mode("load", mode)
     return load(chunk, name, "t", chunk_env == nil and env or chunk_env)
   end
-  env.loadfile = function(file, mode, chunk_env)
+  env.loadfile = function(path, mode, chunk_env)
     text_mode("loadfile", mode)
-    return loadfile(file, "t", chunk_env == nil and env or chunk_env)
+    return loadfile(file("loadfile", path, 2), "t", chunk_env == nil and env or chunk_env)
   end
-  env.dofile = function(file)
-    return assert(loadfile(file, "t", env))()
+  env.dofile = function(path)
+    return assert(loadfile(file("dofile", path, 2), "t", env))()
   end
   local own = setmetatable({}, {__mode = "k"}) -- metatables the adapter set
   env.setmetatable = function(t, mt)
@@ -233,27 +310,40 @@ local function restricted_env(dir)
     return table.unpack(results, 1, results.n)
   end
 
-  local lib = copy(glean)
+  local lib = library()
   env.glean = lib
+  env.print = function(...) lib.log.info(...) end -- stdout carries the records
+  local resume, close = env.coroutine.resume, env.coroutine.close
+  env.coroutine.resume = function(co, ...)
+    if sched.owns(co) then refuse("coroutine.resume of a page's handler (only the crawl resumes it)") end
+    return resume(co, ...)
+  end
+  env.coroutine.close = function(co)
+    if sched.owns(co) then refuse("coroutine.close of a page's handler (only the crawl ends it)") end
+    return close(co)
+  end
   local loaded = {}
   local path = dir and (dir .. "/?.lua;" .. dir .. "/?/init.lua")
   env.require = function(name)
     if name == "glean" then return lib end
     if type(name) ~= "string" then error(("bad argument #1 to 'require' (string expected, got %s)"):format(type(name)), 2) end
     if loaded[name] ~= nil then return loaded[name] end
-    local file = path and package.searchpath(name, path)
-    if not file then
+    -- A name is dotted words: package.searchpath would take a ';' for the
+    -- end of a template, and a '/' or '..' would climb out of the folder.
+    local found = path and name:find("^[%w_-][%w_.-]*$") and not name:find("%.%.") and not name:find("%.$")
+      and package.searchpath(name, path)
+    if not found then
       error(("module '%s' not found: an adapter may require \"glean\" and the modules in its own folder%s"
         .. " (--trust lifts this)"):format(name, dir and " (" .. dir .. ")" or ""), 2)
     end
-    local chunk, err = loadfile(file, "t", env)
+    local chunk, err = loadfile(file("require", found, 1), "t", env)
     if not chunk then error(err, 2) end
-    local result = chunk(name, file)
+    local result = chunk(name, found)
     if result == nil then result = true end
     loaded[name] = result
     return result
   end
-  return env
+  return env, file
 end
 
 -- The adapter's table as plain tables (read raw, metatables left behind),
@@ -278,7 +368,8 @@ end
 -- adapter table, or nil and a message.
 function sandbox.load(make_chunk, name, dir)
   local trusted = settings.trust
-  local env = trusted and setmetatable({xpcall = metered_xpcall}, {__index = _G}) or restricted_env(dir)
+  local env, file
+  if trusted then env = setmetatable({xpcall = metered_xpcall}, {__index = _G}) else env, file = restricted_env(dir) end
   local chunk, err = make_chunk(env)
   if not chunk then return nil, err end
   local saved = package.path
@@ -293,10 +384,26 @@ function sandbox.load(make_chunk, name, dir)
   if type(adapter) ~= "table" then
     return nil, ("%s: an adapter must return a table, got %s"):format(name, type(adapter))
   end
-  if not trusted then restricted[adapter] = true end
+  if not trusted then restricted[adapter] = file end
   adapter._source = name
   adapter._dir = dir
   return adapter
+end
+
+-- Whether adapter was loaded without trust (glean.crawl's rules for its
+-- settings hold then).
+function sandbox.restricted(adapter)
+  return restricted[adapter] ~= nil
+end
+
+-- A file an adapter's settings name (what: the setting, for messages): in
+-- its folder, as its modules are (relative to it); one loaded without
+-- trust may name no file outside it.
+function sandbox.adapter_file(adapter, what, path)
+  local file = restricted[adapter]
+  if file then return file(what, path, 0) end
+  if adapter._dir and not path:find("^/") then return adapter._dir .. "/" .. path end
+  return path
 end
 
 return sandbox

@@ -18,7 +18,7 @@ local function waiters_of(engine)
   return w
 end
 
-local awaiting = setmetatable({}, {__mode = "k"}) -- coroutines blocked in await
+local awaiting = setmetatable({}, {__mode = "k"}) -- coroutine blocked in await -> its waiter
 local guards = setmetatable({}, {__mode = "k"})   -- coroutine -> its guard (spawn_guarded)
 
 local function finish(co, ok, ...)
@@ -40,11 +40,20 @@ local function finish(co, ok, ...)
   end
 end
 
+local running -- the owned coroutine being run, if any
+
+local function resumed(co, outer, ...)
+  running = outer
+  return finish(co, ...)
+end
+
 -- Resumes an owned coroutine; reports its end (ok, results or error with
 -- traceback) to the exit callback given to spawn.
 local function resume(co, ...)
   local guard = guards[co]
-  finish(co, (guard and guard.resume or coroutine.resume)(co, ...))
+  local outer = running
+  running = co
+  resumed(co, outer, (guard and guard.resume or coroutine.resume)(co, ...))
 end
 
 -- Starts fn(...) in an owned coroutine and runs it to its first wait.
@@ -79,6 +88,23 @@ function sched.on(engine, id, fn)
   waiters_of(engine)[id] = fn
 end
 
+-- Resumes the coroutine that waits for waiter's responses, now all in.
+-- One that other code resumed or closed meanwhile (only a trusted adapter
+-- can) is not resumed again; if it has ended, it ends as a failure.
+local function wake(waiter)
+  local co = waiter.co
+  if awaiting[co] == waiter then
+    awaiting[co] = nil
+    if coroutine.status(co) == "suspended" then return resume(co, waiter.results) end
+  end
+  for _, resp in pairs(waiter.results) do resp:close() end
+  local on_exit = coroutine.status(co) == "dead" and owned[co]
+  if on_exit then
+    owned[co] = nil
+    on_exit(false, "the handler's coroutine was resumed or closed by other code while it waited in glean.fetch")
+  end
+end
+
 -- Hands each delivered response to whoever waits for it.
 local function dispatch(engine, done)
   if not done then return end
@@ -91,7 +117,7 @@ local function dispatch(engine, done)
     elseif waiter then
       waiter.results[waiter.slot[id]] = resp
       waiter.left = waiter.left - 1
-      if waiter.left == 0 and waiter.co then resume(waiter.co, waiter.results) end
+      if waiter.left == 0 and waiter.co then wake(waiter) end
     else
       resp:close() -- nobody asked for it (its waiter was cancelled)
     end
@@ -112,16 +138,32 @@ end
 function sched.await(engine, ids)
   local co, main = coroutine.running()
   if #ids == 0 then return {} end
+  local mine = not main and owned[co] ~= nil
+  if mine and not coroutine.isyieldable() then
+    -- The yield would fail once the waiter is set, and the response later
+    -- resume a coroutine that has moved on.
+    error("glean.fetch cannot wait inside a callback of a C function (string.gsub, table.sort, a"
+      .. " metamethod...): call it outside", 3)
+  end
+  if not mine and running then
+    -- In a coroutine a handler made: driving the loop from here would run
+    -- the other pages' handlers inside this one.
+    error("glean.fetch cannot wait inside a coroutine the handler made: call it from the handler itself", 3)
+  end
   local waiter = {results = {}, slot = {}, left = #ids, co = co}
   local w = waiters_of(engine)
   for i, id in ipairs(ids) do
     waiter.slot[id] = i
     w[id] = waiter
   end
-  if not main and owned[co] then
-    awaiting[co] = true
+  if mine then
+    awaiting[co] = waiter
     local results = coroutine.yield()
-    awaiting[co] = nil
+    if awaiting[co] == waiter then
+      -- Resumed by other code than the loop: the responses go nowhere.
+      awaiting[co] = nil
+      error("glean.fetch was resumed before its responses came (only the crawl may resume a handler)", 3)
+    end
     return results
   end
   -- Not in a scheduler's coroutine: drive the loop here until done.
@@ -130,6 +172,11 @@ function sched.await(engine, ids)
     sched.step(engine, 100)
   end
   return waiter.results
+end
+
+-- Whether co is a coroutine the scheduler runs (a crawl's handler).
+function sched.owns(co)
+  return owned[co] ~= nil
 end
 
 return sched
