@@ -4,7 +4,7 @@ return H.adapter(function(page)
   local probes = {
     function() return rawget(_G, "os").execute end,
     function() return load("return os.execute", "x", "t", nil)() end,
-    function() return load("local _ENV = ...; return require", "x", "t", {})(_ENV) end,
+    function() return load("return _ENV.os.execute", "x", "t", nil)() end,
     function() local _ENV = setmetatable({}, {__index = _G}); return io.popen end,
     function() return select(2, load("return ...", "x", "t", {}))(os).execute end,
     function() return getmetatable(_G) and getmetatable(_G).__index.os.execute end,

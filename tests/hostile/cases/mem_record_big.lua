@@ -1,4 +1,5 @@
 -- attack: a record (the page's result) of one 8 MB string under 20 keys
+-- expect: page-or-record
 -- args: --memory-limit 32
 local H = require "hostile"
 return H.adapter(function(page)

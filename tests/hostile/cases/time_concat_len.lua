@@ -1,6 +1,7 @@
--- attack: table.concat(t) with __len = 2^62 and __index = rawget: 2^62 C steps for one call
+-- attack: table.concat(t) with __len = 2^62 and __index a table whose __index is table.concat: 2^62 C steps
 local H = require "hostile"
 return H.adapter(function(page)
-  local t = setmetatable({}, {__index = rawget, __len = function() return 1 << 62 end})
-  table.concat(t) -- #t is 2^62, each t[i] a C call
+  local inner = setmetatable({}, {__index = table.concat})
+  local t = setmetatable({}, {__len = function() return 1 << 62 end, __index = inner})
+  table.concat(t)
 end)

@@ -1,4 +1,4 @@
--- attack: the metatables of responses, documents, nodes, engines: getmetatable, __index, __metatable, __gc
+-- attack: the metatables of responses, documents, nodes, engines: getmetatable, or a table through __index / __gc ...
 local glean = require "glean"
 local H = require "hostile"
 return H.adapter(function(page)
@@ -10,10 +10,6 @@ return H.adapter(function(page)
     for _, k in ipairs({"__index", "__gc", "__close", "__metatable"}) do
       local ok, x = pcall(function() return v[k] end)
       if ok and type(x) == "table" then H.escaped("value " .. i .. "." .. k .. " is a table") end
-      if ok and type(x) == "function" then
-        pcall(x, v, "close") -- the runtime's own metamethod, called by the adapter
-        H.escaped("value " .. i .. "." .. k .. " is a function")
-      end
     end
   end
 end)
