@@ -12,7 +12,7 @@
 local match, format, tonumber, tostring, type, pairs, error = string.match, string.format, tonumber, tostring,
   type, pairs, error
 local getenv = os.getenv
-local glean = require "glean"
+local fetch = require("glean").fetch
 
 local H = {}
 
@@ -37,7 +37,7 @@ local function record(page, n)
   local h1 = page:text("h1")
   if h1 ~= "Page " .. n then error(format("hostile: page %d reads h1 %q", n, tostring(h1)), 0) end
   if H.victims_fetch then
-    local resp, err = glean.fetch(H.base(page.url) .. "/robots.txt")
+    local resp, err = fetch(H.base(page.url) .. "/robots.txt")
     if not resp or resp.status ~= 200 then error("hostile: page " .. n .. " cannot fetch: " .. tostring(err), 0) end
   end
   return {url = page.url, n = n}
