@@ -1,0 +1,11 @@
+-- attack: close the page's document and response, then use them (use after free)
+local H = require "hostile"
+return H.adapter(function(page)
+  local doc, h1 = page:doc(), page:select_one("h1")
+  doc:close()
+  page.response:close()
+  pcall(function() return h1:text() end)
+  pcall(function() return doc:select("p") end)
+  pcall(function() return page.response.body end)
+  collectgarbage()
+end)
