@@ -12,7 +12,18 @@ struct sink {
   /* Stores one record (JSON text without a trailing newline). Returns 0, or
    * -1 with a message in err. */
   int (*write)(sink *s, const char *json, size_t len, char *err, size_t errlen);
+  /* Makes what was written durable as the sink's fsync policy says (file
+   * sinks), or commits the open batch (SQLite). */
   int (*flush)(sink *s, char *err, size_t errlen);
+  /* Where the output stands after the last flush, for crawl state that must
+   * resume it exactly: bytes in the file for JSON Lines and CSV; -1 when
+   * it cannot be brought back (a pipe, a terminal). NULL (with rewind) in
+   * sinks that never can (the callback) or need not be (an upserting sink:
+   * a record written twice is kept once). */
+  long long (*position)(sink *s);
+  /* Brings the output back to a position it reported (after a kill, the
+   * records past it are written again). Returns 0, or -1 with a message. */
+  int (*rewind)(sink *s, long long pos, char *err, size_t errlen);
   void (*close)(sink *s);
 };
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -50,6 +51,26 @@ static int sink_jsonl_flush(sink *s, char *err, size_t errlen) {
   return 0; /* every record went out with its own write */
 }
 
+/* Only a regular file can be brought back; stdout to a pipe or a terminal
+ * cannot. */
+static long long sink_jsonl_position(sink *s) {
+  sink_jsonl *j = (sink_jsonl *)s;
+  struct stat st;
+  if (fstat(j->fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  off_t at = lseek(j->fd, 0, SEEK_CUR);
+  return at < 0 ? -1 : (long long)at;
+}
+
+static int sink_jsonl_rewind(sink *s, long long pos, char *err, size_t errlen) {
+  sink_jsonl *j = (sink_jsonl *)s;
+  if (pos < 0 || ftruncate(j->fd, (off_t)pos) != 0 || lseek(j->fd, (off_t)pos, SEEK_SET) < 0) {
+    snprintf(err, errlen, "bringing the records back to byte %lld: %s", pos,
+             pos < 0 ? "not a position" : strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 static void sink_jsonl_close(sink *s) {
   free(s);
 }
@@ -59,6 +80,8 @@ sink *sink_jsonl_fd(int fd) {
   if (!j) return NULL;
   j->base.write = sink_jsonl_write;
   j->base.flush = sink_jsonl_flush;
+  j->base.position = sink_jsonl_position;
+  j->base.rewind = sink_jsonl_rewind;
   j->base.close = sink_jsonl_close;
   j->fd = fd;
   return &j->base;
