@@ -457,6 +457,23 @@ static int lfetch_stats(lua_State *L) {
   return 1;
 }
 
+/* eng:limits() -> what a request's options override, as they are named
+ * there (seconds, bytes, counts): timeout, connect_timeout, deadline,
+ * low_speed_limit, low_speed_time, max_body, max_redirects, retries. */
+static int lfetch_limits(lua_State *L) {
+  const fetch_config *c = fetch_config_of(lfetch_check_engine(L, 1)->eng);
+  lua_createtable(L, 0, 8);
+  lua_pushnumber(L, c->timeout_ms / 1000.0), lua_setfield(L, -2, "timeout");
+  lua_pushnumber(L, c->connect_timeout_ms / 1000.0), lua_setfield(L, -2, "connect_timeout");
+  lua_pushnumber(L, c->deadline_ms / 1000.0), lua_setfield(L, -2, "deadline");
+  lua_pushinteger(L, c->low_speed_limit), lua_setfield(L, -2, "low_speed_limit");
+  lua_pushinteger(L, c->low_speed_time), lua_setfield(L, -2, "low_speed_time");
+  lua_pushinteger(L, (lua_Integer)c->max_body), lua_setfield(L, -2, "max_body");
+  lua_pushinteger(L, c->max_redirects), lua_setfield(L, -2, "max_redirects");
+  lua_pushinteger(L, c->retries), lua_setfield(L, -2, "retries");
+  return 1;
+}
+
 /* ---- responses -------------------------------------------------------------- */
 
 /* An empty Response: the caller gives it its fetch_response. */
@@ -613,7 +630,7 @@ void lfetch_open(lua_State *L) {
   static const luaL_Reg engine_methods[] = {
     {"submit", lfetch_submit}, {"run", lfetch_run}, {"pending", lfetch_pending},
     {"cancel", lfetch_cancel}, {"wakeup", lfetch_wakeup}, {"set_host_delay", lfetch_set_host_delay},
-    {"stats", lfetch_stats}, {"close", lfetch_engine_close}, {NULL, NULL},
+    {"stats", lfetch_stats}, {"limits", lfetch_limits}, {"close", lfetch_engine_close}, {NULL, NULL},
   };
   luaL_newmetatable(L, LFETCH_ENGINE);
   luaL_newlib(L, engine_methods);

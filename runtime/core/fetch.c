@@ -1487,6 +1487,8 @@ void fetch_stats_get(const fetch_engine *e, fetch_stats *out) {
   out->in_flight = e->running.n;
 }
 
+const fetch_config *fetch_config_of(const fetch_engine *e) { return &e->cfg; }
+
 /* ---- the engine ------------------------------------------------------- */
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;

@@ -266,4 +266,8 @@ typedef struct fetch_stats {
 
 void fetch_stats_get(const fetch_engine *e, fetch_stats *out);
 
+/* The engine's configuration, as given (what a request's overrides
+ * replace); its strings are the engine's, valid while it lives. */
+const fetch_config *fetch_config_of(const fetch_engine *e);
+
 #endif

@@ -89,8 +89,7 @@ end
 -- transport error (HTTP error statuses are responses). Yields when called
 -- from a coroutine the scheduler runs (crawl handlers, fetch_all).
 function glean.fetch(url, opts)
-  local engine = glean.current_engine()
-  local resp = sched.await(engine, {engine:submit(request(url, opts))})[1]
+  local resp = sched.await(glean.current_engine(), {request(url, opts)})[1]
   if resp.error then
     local message, kind = resp.error, resp.error_kind
     resp:close()
@@ -106,10 +105,9 @@ function glean.fetch_all(requests)
   if type(requests) ~= "table" then
     error(("bad argument #1 to 'fetch_all' (table expected, got %s)"):format(type(requests)), 2)
   end
-  local engine = glean.current_engine()
-  local ids = {}
-  for i, r in ipairs(requests) do ids[i] = engine:submit(request(r)) end
-  return sched.await(engine, ids)
+  local list = {}
+  for i, r in ipairs(requests) do list[i] = request(r) end
+  return sched.await(glean.current_engine(), list)
 end
 
 -- glean.session(options) -> a Session: fetch and fetch_all with a crawl's

@@ -223,10 +223,20 @@ local NOT_FOR_ADAPTERS = {
   use_engine = "glean.use_engine (the crawl's engine is the crawl's)",
   frontier = "glean.frontier (the crawl's own)",
   crawl = "glean.crawl (a crawl inside an adapter would escape the crawl's limits)",
+  session = "glean.session (it runs an engine of its own and blocks the crawl's loop; the crawl's own"
+    .. " per-host politeness applies to glean.fetch)",
 }
 
 -- Request options only the caller sets: where requests go, what they trust.
 local CALLER_REQUEST = {proxy = "a proxy", cacert = "CA certificates"}
+
+-- Request options that override the crawl's limits, by what an adapter
+-- may do with them: "none" ones (0 there means no limit) and "most" ones
+-- it may lower, "floor" ones (a speed under which a try fails) raise.
+local REQUEST_LIMITS = {
+  timeout = "none", connect_timeout = "none", deadline = "none", low_speed_time = "none",
+  max_body = "most", max_redirects = "most", retries = "most", low_speed_limit = "floor",
+}
 
 local function library()
   local lib = copy(glean)
@@ -234,21 +244,35 @@ local function library()
     lib[name] = function() refuse(what) end
   end
   lib.log.set_level = function() refuse("glean.log.set_level (the host's log is the host's)") end
+  -- A copy of req with no caller's option and no limit over the engine's
+  -- (the crawl's): an adapter may ask for less, not more.
   local function checked(req)
     if type(req) ~= "table" then return req end
     for key, what in pairs(CALLER_REQUEST) do
       if req[key] ~= nil then error(refusal(("glean.fetch option '%s' (%s: the caller's)"):format(key, what)), 3) end
     end
-    return req
+    local out, limit = {}, glean.current_engine():limits()
+    for k, v in pairs(req) do out[k] = v end
+    for key, how in pairs(REQUEST_LIMITS) do
+      local v, cap = out[key], limit[key]
+      if type(v) == "number" then
+        if how == "floor" then
+          if v < cap then out[key] = cap end
+        elseif cap > 0 and (v > cap or (how == "none" and v == 0)) then
+          out[key] = cap
+        end
+      end
+    end
+    return out
   end
   lib.fetch = function(url, opts)
     return glean.fetch(checked(url), checked(opts))
   end
   lib.fetch_all = function(requests)
-    if type(requests) == "table" then
-      for _, r in ipairs(requests) do checked(r) end
-    end
-    return glean.fetch_all(requests)
+    if type(requests) ~= "table" then return glean.fetch_all(requests) end
+    local list = {}
+    for i, r in ipairs(requests) do list[i] = checked(r) end
+    return glean.fetch_all(list)
   end
   return lib
 end

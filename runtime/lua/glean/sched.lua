@@ -134,22 +134,28 @@ function sched.step(engine, timeout_ms)
   return engine:pending()
 end
 
--- Waits for the responses to the given request ids; returns them in order.
-function sched.await(engine, ids)
+-- Submits the requests to the engine and waits for their responses;
+-- returns them in order. A wait that cannot be is refused before anything
+-- is submitted, so a refused request never reaches the network.
+function sched.await(engine, requests)
   local co, main = coroutine.running()
-  if #ids == 0 then return {} end
+  if #requests == 0 then return {} end
   local mine = not main and owned[co] ~= nil
   if mine and not coroutine.isyieldable() then
     -- The yield would fail once the waiter is set, and the response later
     -- resume a coroutine that has moved on.
     error("glean.fetch cannot wait inside a callback of a C function (string.gsub, table.sort, a"
-      .. " metamethod...): call it outside", 3)
+      .. " metamethod, pcall of one...): call it outside", 3)
   end
   if not mine and running then
     -- In a coroutine a handler made: driving the loop from here would run
     -- the other pages' handlers inside this one.
-    error("glean.fetch cannot wait inside a coroutine the handler made: call it from the handler itself", 3)
+    error("glean.fetch cannot wait inside a coroutine the handler made (coroutine.create or wrap): only"
+      .. " the handler's own coroutine may wait for responses; call glean.fetch from the handler itself,"
+      .. " or glean.fetch_all for several requests at once", 3)
   end
+  local ids = {}
+  for i, r in ipairs(requests) do ids[i] = engine:submit(r) end
   local waiter = {results = {}, slot = {}, left = #ids, co = co}
   local w = waiters_of(engine)
   for i, id in ipairs(ids) do
