@@ -206,4 +206,22 @@ function support.serve_dir(dir)
   }
 end
 
+-- Writes source as adapter.lua into a fresh folder and `glean run`s it
+-- (untrusted unless args say --trust) under a hang guard of opts.guard
+-- seconds (default 30), opts.prepare(folder) first: code (nil: it hung and was killed), stdout,
+-- stderr, the folder (the caller removes it).
+function support.run_adapter(source, args, opts)
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. quote(dir)))
+  local f = assert(io.open(dir .. "/adapter.lua", "w"))
+  f:write(source)
+  f:close()
+  if opts and opts.prepare then opts.prepare(dir) end
+  local argv = {"run", dir .. "/adapter.lua", "--progress", "0"}
+  for _, a in ipairs(args or {}) do argv[#argv + 1] = a end
+  local code, out, err = support.spawn(argv):wait((opts and opts.guard) or 30)
+  return code, out, err, dir
+end
+
 return support
