@@ -91,7 +91,7 @@ const char *glean_errmsg(const glean_runtime *rt);
  * modules in the adapter's folder), "memory-limit" (MB of Lua memory the
  * runtime may reach while adapter code runs: default 1024), "time-limit"
  * (Lua instructions one handler call may run: default 1e9, about 10 s) and
- * "time-limit-seconds" (its wall time: default 30); 0 for no limit. A handler past a limit fails its page, in glean_extract as
+ * "time-limit-seconds" (its wall time: default 10); 0 for no limit. A handler past a limit fails its page, in glean_extract as
  * in a crawl, with an error naming the limit, and the runtime goes on. A
  * flag (ignore-robots, no-cookies, trust) takes NULL or "true", and "false"
  * to clear it. Options apply to the crawls and extractions that follow

@@ -45,7 +45,7 @@ options:
                         second); past it the page fails (default 1e9; 0: none)
   --time-limit-seconds S
                         seconds one handler call may run (waits for the network
-                        not counted); past them the page fails (default 30; 0: none)
+                        not counted); past them the page fails (default 10; 0: none)
 
 exit status: 0 all pages handled, 1 some page failed (fetch or handler
 error), 2 usage or adapter error, 130 interrupted (Ctrl-C), 143 terminated

@@ -29,7 +29,7 @@ local settings = {
   trust = false,
   memory_limit = 1024,      -- MB of Lua memory for the runtime while adapter code runs; 0: none
   time_limit = 1000000000,  -- Lua instructions per call of adapter code; 0: none
-  time_limit_seconds = 30,  -- seconds of wall time per call of adapter code; 0: none
+  time_limit_seconds = 10,  -- seconds of wall time per call of adapter code; 0: none
 }
 
 -- Adapters loaded without trust -> what checks the files they read.
