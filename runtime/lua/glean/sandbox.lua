@@ -223,6 +223,7 @@ local NOT_FOR_ADAPTERS = {
   use_engine = "glean.use_engine (the crawl's engine is the crawl's)",
   frontier = "glean.frontier (the crawl's own)",
   crawl = "glean.crawl (a crawl inside an adapter would escape the crawl's limits)",
+  set_outputs = "glean.set_outputs (where records go is the caller's)",
 }
 
 -- Request options only the caller sets: where requests go, what they trust.
@@ -233,6 +234,8 @@ local function library()
   for name, what in pairs(NOT_FOR_ADAPTERS) do
     lib[name] = function() refuse(what) end
   end
+  -- Adapters write no files: not there at all, so that one can tell.
+  lib.sink = nil
   lib.log.set_level = function() refuse("glean.log.set_level (the host's log is the host's)") end
   local function checked(req)
     if type(req) ~= "table" then return req end
