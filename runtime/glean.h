@@ -83,7 +83,9 @@ const char *glean_errmsg(const glean_runtime *rt);
  * (repeatable: each call adds one), "ignore-robots" NULL, "concurrency",
  * "per-host", "delay", "timeout", "retries", "max-queued", "user-agent",
  * "cacert" (a PEM file of CA certificates to verify https servers with, as
- * curl's --cacert), "no-cookies", "stats" (a file for each crawl's final
+ * curl's --cacert), "no-cookies", "out" (a file for a crawl's records
+ * besides the record callback, .jsonl, .csv or .sqlite/.db: repeatable),
+ * "format", "table", "fsync" (see README "Where records go"), "stats" (a file for each crawl's final
  * stats), "progress", "log-level" (debug, info, warn, error, off), and what
  * adapter code may do: "trust" (adapters loaded after it get the full Lua
  * standard library; without it, no os.execute, io.popen, writing files,

@@ -58,13 +58,44 @@ static int lglean_runtime_gc(lua_State *L) {
   lglean_runtime *rt = lua_touserdata(L, 1);
   if (rt->records) rt->records->close(rt->records);
   rt->records = NULL;
+  free(rt->sinks);
+  rt->sinks = NULL;
+  rt->nsinks = 0;
   pthread_mutex_destroy(&rt->wait_lock);
   return 0;
 }
 
 void lglean_set_records(lglean_runtime *rt, sink *s) {
+  for (size_t i = 0; i < rt->nsinks; i++)
+    if (rt->sinks[i] == rt->records) rt->sinks[i] = s;
   if (rt->records) rt->records->close(rt->records);
   rt->records = s;
+  rt->records_stdout = false;
+}
+
+int lglean_set_outputs(lglean_runtime *rt, sink *const *list, size_t n, bool with_records) {
+  if (!list) n = 0, with_records = true;
+  sink **sinks = malloc((n + 1) * sizeof *sinks);
+  if (!sinks) return -1;
+  size_t k = 0;
+  if (with_records) sinks[k++] = rt->records;
+  for (size_t i = 0; i < n; i++) sinks[k++] = list[i];
+  free(rt->sinks);
+  rt->sinks = sinks;
+  rt->nsinks = k;
+  return 0;
+}
+
+void lglean_remove_sink(lglean_runtime *rt, sink *s) {
+  size_t k = 0;
+  for (size_t i = 0; i < rt->nsinks; i++)
+    if (rt->sinks[i] != s) rt->sinks[k++] = rt->sinks[i];
+  rt->nsinks = k;
+}
+
+sink **lglean_sinks(lglean_runtime *rt, size_t *n) {
+  *n = rt->nsinks;
+  return rt->sinks;
 }
 
 void lglean_wakeup(lglean_runtime *rt) {
@@ -91,16 +122,20 @@ void lglean_wait_end(lglean_runtime *rt) {
   pthread_mutex_unlock(&rt->wait_lock);
 }
 
-/* glean.emit(record): one record, as one JSON line, to the record sink */
+/* glean.emit(record): one record, as JSON text, to each of the outputs;
+ * one that refuses it (a CSV without that column) does not keep it from
+ * the others, and then the call fails with its reason. */
 static int lglean_emit(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lglean_runtime *rt = lglean_get(L);
   buf *line = ljson_push_buffer(L);
   ljson_encode(L, 1, line);
   if (line->failed) return luaL_error(L, "emit: out of memory");
-  char err[256];
-  if (rt->records->write(rt->records, buf_str(line), line->len, err, sizeof err) != 0)
-    return luaL_error(L, "emit: %s", err);
+  char err[512], first[512] = "";
+  for (size_t i = 0; i < rt->nsinks; i++)
+    if (rt->sinks[i]->write(rt->sinks[i], buf_str(line), line->len, err, sizeof err) != 0 && !first[0])
+      memcpy(first, err, sizeof first);
+  if (first[0]) return luaL_error(L, "emit: %s", first);
   return 0;
 }
 
@@ -144,7 +179,8 @@ static void lglean_new_runtime(lua_State *L) {
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
   rt->records = sink_jsonl_fd(STDOUT_FILENO);
-  if (!rt->records) luaL_error(L, "out of memory");
+  rt->records_stdout = true;
+  if (!rt->records || lglean_set_outputs(rt, NULL, 0, true) != 0) luaL_error(L, "out of memory");
   lua_setfield(L, LUA_REGISTRYINDEX, LGLEAN_RUNTIME);
 }
 
@@ -195,6 +231,7 @@ int luaopen_glean(lua_State *L) {
   lfetch_open(L);
   lcrawl_open(L);
   ltime_open(L);
+  lsink_open(L);
   lglean_load_lua(L);
   return 1;
 }

@@ -17,7 +17,12 @@ struct fetch_engine;
 
 typedef struct lglean_runtime {
   logger log;
-  sink *records;
+  sink *records;        /* the runtime's own: stdout's, or the host's callback */
+  bool records_stdout;  /* records is stdout's (not the host's) */
+  /* Where glean.emit writes (records among them, or not): borrowed from
+   * the Sinks a crawl opened (glean.set_outputs). */
+  sink **sinks;
+  size_t nsinks;
   /* So that another thread can cut short this state's waits for the
    * network (lglean_wakeup): the engine it is blocked in, if any, and a
    * wakeup that came while it was not. */
@@ -44,6 +49,15 @@ lglean_runtime *lglean_get(lua_State *L);
 /* Makes s the state's record sink, closing the one it had (stdout's at
  * first); the runtime owns s from then on. */
 void lglean_set_records(lglean_runtime *rt, sink *s);
+
+/* Makes emit write to the n sinks of list (borrowed: the caller keeps them
+ * until it sets others), records first if with_records; list NULL: records
+ * alone. Returns -1 out of memory. */
+int lglean_set_outputs(lglean_runtime *rt, sink *const *list, size_t n, bool with_records);
+/* A sink being closed leaves the outputs. */
+void lglean_remove_sink(lglean_runtime *rt, sink *s);
+/* Where emit writes now, in order (for crawl state: their positions). */
+sink **lglean_sinks(lglean_runtime *rt, size_t *n);
 
 /* Any thread: makes the state's wait for the network (fetch_run) return
  * now, or its next wait return at once if it is not waiting. */
@@ -104,5 +118,6 @@ void llog_open(lua_State *L);
 void lfetch_open(lua_State *L);
 void lcrawl_open(lua_State *L);
 void ltime_open(lua_State *L);
+void lsink_open(lua_State *L);
 
 #endif

@@ -27,6 +27,40 @@ struct sink {
   void (*close)(sink *s);
 };
 
+/* How much a file sink does to make records survive a power loss (a killed
+ * process loses nothing written whatever the policy): never (the kernel
+ * writes them when it likes), batch (fdatasync, or SQLite's commit with
+ * synchronous=FULL, at the end of each batch and at flush), always (after
+ * every record). */
+typedef enum { SINK_FSYNC_BATCH, SINK_FSYNC_NEVER, SINK_FSYNC_ALWAYS } sink_fsync;
+
+typedef struct sink_options {
+  sink_fsync fsync;
+  /* Column order (CSV, SQLite), NULL-terminated; NULL: the file's header or
+   * table if it has one, else the first record's keys, sorted. */
+  const char *const *fields;
+  const char *key;        /* the record's identity (SQLite's UNIQUE column); NULL: "url" */
+  const char *table;      /* SQLite; NULL: "records" */
+  unsigned batch_records; /* a batch ends after this many records (0: 500) */
+  double batch_seconds;   /* or this long after its first (0: 1) */
+} sink_options;
+
+#define SINK_BATCH_RECORDS 500
+#define SINK_BATCH_SECONDS 1.0
+
+/* Each opens (creating it, appending to what it holds) the file at path;
+ * NULL with a message naming the file in err. */
+sink *sink_jsonl_open(const char *path, const sink_options *o, char *err, size_t errlen);
+/* RFC 4180, CRLF line ends, UTF-8; a header row once (a file that has one
+ * must match the fields). Strings quoted when they need it (and the empty
+ * string always, so that it differs from null: an empty cell); nested
+ * values as JSON text. */
+sink *sink_csv_open(const char *path, const sink_options *o, char *err, size_t errlen);
+/* One table, a column per field (no declared type: values keep theirs;
+ * nested ones as JSON text), the key UNIQUE, each record an upsert; WAL;
+ * records committed in batches. */
+sink *sink_sqlite_open(const char *path, const sink_options *o, char *err, size_t errlen);
+
 /* JSON Lines on a file descriptor (stdout by default): each record is one
  * writev(2) of the whole line (the record is not copied), with signals held
  * off until it is written, so a record is never cut or interleaved, even

@@ -1,81 +1,37 @@
 /* sink_jsonl.c — the JSON Lines sink (see sink.h). */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
-#include "sink.h"
+#include "sink_file.h"
 
 typedef struct {
   sink base;
-  int fd;
+  sink_file file;
 } sink_jsonl;
 
-/* The record and its newline go out in one writev(2) (more only if the fd
- * takes part of it): no copy of the record is made, however big. */
+/* The record and its newline go out in one writev(2): no copy of the
+ * record is made, however big. */
 static int sink_jsonl_write(sink *s, const char *json, size_t len, char *err, size_t errlen) {
-  sink_jsonl *j = (sink_jsonl *)s;
   struct iovec iov[2] = {{(void *)json, len}, {(void *)"\n", 1}};
-  struct iovec *v = iov;
-  int n = 2;
-  /* Signals that would end the process wait until the line is out. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  int rc = 0;
-  while (n) {
-    ssize_t w = writev(j->fd, v, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      snprintf(err, errlen, "writing a record: %s", strerror(errno));
-      rc = -1;
-      break;
-    }
-    size_t done = (size_t)w;
-    for (; n && done >= v->iov_len; v++, n--) done -= v->iov_len;
-    if (n) {
-      v->iov_base = (char *)v->iov_base + done;
-      v->iov_len -= done;
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  return rc;
+  return sink_file_write(&((sink_jsonl *)s)->file, iov, 2, err, errlen);
 }
 
 static int sink_jsonl_flush(sink *s, char *err, size_t errlen) {
-  (void)s; (void)err; (void)errlen;
-  return 0; /* every record went out with its own write */
+  return sink_file_flush(&((sink_jsonl *)s)->file, err, errlen);
 }
 
-/* Only a regular file can be brought back; stdout to a pipe or a terminal
- * cannot. */
-static long long sink_jsonl_position(sink *s) {
-  sink_jsonl *j = (sink_jsonl *)s;
-  struct stat st;
-  if (fstat(j->fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
-  off_t at = lseek(j->fd, 0, SEEK_CUR);
-  return at < 0 ? -1 : (long long)at;
-}
+static long long sink_jsonl_position(sink *s) { return sink_file_position(&((sink_jsonl *)s)->file); }
 
 static int sink_jsonl_rewind(sink *s, long long pos, char *err, size_t errlen) {
-  sink_jsonl *j = (sink_jsonl *)s;
-  if (pos < 0 || ftruncate(j->fd, (off_t)pos) != 0 || lseek(j->fd, (off_t)pos, SEEK_SET) < 0) {
-    snprintf(err, errlen, "bringing the records back to byte %lld: %s", pos,
-             pos < 0 ? "not a position" : strerror(errno));
-    return -1;
-  }
-  return 0;
+  return sink_file_rewind(&((sink_jsonl *)s)->file, pos, err, errlen);
 }
 
 static void sink_jsonl_close(sink *s) {
+  sink_file_close(&((sink_jsonl *)s)->file);
   free(s);
 }
 
-sink *sink_jsonl_fd(int fd) {
+static sink_jsonl *sink_jsonl_new(void) {
   sink_jsonl *j = calloc(1, sizeof *j);
   if (!j) return NULL;
   j->base.write = sink_jsonl_write;
@@ -83,6 +39,22 @@ sink *sink_jsonl_fd(int fd) {
   j->base.position = sink_jsonl_position;
   j->base.rewind = sink_jsonl_rewind;
   j->base.close = sink_jsonl_close;
-  j->fd = fd;
+  return j;
+}
+
+sink *sink_jsonl_fd(int fd) {
+  sink_jsonl *j = sink_jsonl_new();
+  if (!j) return NULL;
+  sink_file_fd(&j->file, fd, "stdout");
+  return &j->base;
+}
+
+sink *sink_jsonl_open(const char *path, const sink_options *o, char *err, size_t errlen) {
+  sink_jsonl *j = sink_jsonl_new();
+  if (!j || sink_file_open(&j->file, path, o, err, errlen) != 0) {
+    if (!j) snprintf(err, errlen, "%s: out of memory", path);
+    free(j);
+    return NULL;
+  }
   return &j->base;
 }

@@ -486,6 +486,58 @@ static void test_crawl(void) {
   glean_destroy(rt);
 }
 
+/* Option "out": the crawl's records go to the files too, beside the record
+ * callback; "-" (stdout) is refused, stdout being the host's. */
+static void test_out(void) {
+  char dir[] = "/tmp/glean-api-out-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char csv[64], jsonl[64];
+  snprintf(csv, sizeof csv, "%s/r.csv", dir);
+  snprintf(jsonl, sizeof jsonl, "%s/r.jsonl", dir);
+  glean_runtime *rt = glean_new();
+  CHECK(glean_load_adapter(rt, ADAPTER) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "mirror", MIRROR) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "progress", "0") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "out", csv) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "out", jsonl) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "fsync", "never") == GLEAN_OK);
+  CHECK(glean_set_option(rt, "fsync", "sometimes") == GLEAN_EINVAL);
+  CHECK(strstr(glean_errmsg(rt), "--fsync must be always, batch, never") != NULL);
+  sinks s;
+  glean_callbacks cb = sinks_callbacks(&s);
+  glean_status st = glean_crawl(rt, NULL, 0, &cb);
+  CHECK(st == GLEAN_OK);
+  if (st != GLEAN_OK) fprintf(stderr, "crawl: %s\n", glean_errmsg(rt));
+  CHECK(s.records.count == ARTICLES);
+  int lines = 0, rows = 0;
+  char line[1 << 16];
+  FILE *f = fopen(jsonl, "r");
+  while (f && fgets(line, sizeof line, f)) lines++;
+  if (f) fclose(f);
+  CHECK(lines == ARTICLES);
+  /* The header (columns sorted: no fields in the adapter), then a row for
+   * each article, its URL last, unquoted. */
+  f = fopen(csv, "r");
+  size_t got = f ? fread(line, 1, sizeof line - 1, f) : 0;
+  line[got] = '\0';
+  CHECK(strncmp(line, "authors,body,", 13) == 0);
+  for (const char *p = line; (p = strstr(p, ",https://coins2day.com/20")); p++) rows++;
+  if (f) fclose(f);
+  CHECK(rows == ARTICLES);
+  collected_reset(&s.records);
+  glean_destroy(rt);
+
+  rt = glean_new();
+  CHECK(glean_load_adapter(rt, ADAPTER) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "out", "-") == GLEAN_OK);
+  CHECK(glean_crawl(rt, NULL, 0, &cb) == GLEAN_ECRAWL);
+  CHECK(strstr(glean_errmsg(rt), "standard output is the host's") != NULL);
+  glean_destroy(rt);
+  unlink(csv);
+  unlink(jsonl);
+  rmdir(dir);
+}
+
 /* A server that takes connections and never answers: requests to it wait
  * for their timeout (a minute), unless the crawl is cancelled. */
 static int blackhole(int *port) {
@@ -573,6 +625,7 @@ int main(void) {
   test_log();
   test_reentry();
   test_crawl();
+  test_out();
   test_cancel();
   return check_summary();
 }

@@ -12,9 +12,18 @@ usage: glean run ADAPTER [URL...] [options]
 
 Crawls with ADAPTER (a Lua file returning an adapter table, or the name of
 one in sites/) from the URLs given, else from the adapter's start_urls.
-Records go to stdout as JSON lines; progress and errors to stderr.
+Records go to stdout as JSON lines (or to the --out files); progress and
+errors to stderr.
 
 options:
+  --out PATH            write the records to PATH: .jsonl (JSON Lines), .csv or
+                        .sqlite / .db, appended to (SQLite: upserted on the key);
+                        - is stdout (the default); repeatable: several at once
+  --format FORMAT       jsonl, csv or sqlite, whatever the --out extensions
+  --table NAME          the SQLite table (default: the adapter's name)
+  --fsync POLICY        never, batch (default: at the end of each batch of 500
+                        records or 1 s) or always (each record): what survives
+                        a power loss; a killed glean loses nothing written
   --depth N             follow links at most N hops from the start URLs (0: only them)
   --mirror ORIGIN=LOC   serve URLs under ORIGIN from LOC (a base URL or a directory);
                         repeatable
@@ -69,6 +78,8 @@ local OPTIONS = {
   mirror = {"mirror", "mirrors"}, ["log-level"] = {"level"}, cacert = {"string", "cacert"},
   trust = {"trust"}, ["memory-limit"] = {"limit", "memory_limit"}, ["time-limit"] = {"limit", "time_limit"},
   ["time-limit-seconds"] = {"limit", "time_limit_seconds"},
+  out = {"out", "out"}, format = {"choice", "format", {jsonl = true, csv = true, sqlite = true}},
+  table = {"string", "table"}, fsync = {"choice", "fsync", {never = true, batch = true, always = true}},
 }
 
 -- Kinds of option that take no value.
@@ -106,6 +117,17 @@ function cli.set_option(options, name, value)
     if not n or n < 0 then return nil, ("%s needs a number, got '%s'"):format(flag, value) end
     options[key] = n
   elseif kind == "string" then
+    options[key] = value
+  elseif kind == "out" then
+    options[key] = options[key] or {}
+    table.insert(options[key], value)
+  elseif kind == "choice" then
+    if not spec[3][value] then
+      local names = {}
+      for k in pairs(spec[3]) do names[#names + 1] = k end
+      table.sort(names)
+      return nil, ("%s must be %s, got '%s'"):format(flag, table.concat(names, ", "), value)
+    end
     options[key] = value
   elseif kind == "mirror" then
     if not value:find("^.+=.+$") then return nil, ("--mirror needs ORIGIN=LOCATION, got '%s'"):format(value) end

@@ -41,6 +41,7 @@ local OPTION_TYPES = {
   urls = "table", allow_subdomains = "boolean", deadline = "number", connect_timeout = "number",
   on_error = "function",  -- on_error(url, message) for each page that failed (the embedding API's)
   memory_limit = "number", time_limit = "number", time_limit_seconds = "number", -- adapter code's limits (glean.sandbox)
+  out = "table", format = "string", table = "string", fsync = "string", -- where records go (glean.sink)
 }
 
 -- What an adapter loaded without trust may do with an option in its
@@ -54,6 +55,7 @@ local ADAPTER_MAY = {
   concurrency = "lower", per_host = "lower", timeout = "lower", retries = "lower", max_queued = "lower",
   max_body = "lower", grace = "lower",
   stats_file = "caller", urls = "caller", mirrors = "caller", progress = "caller", on_error = "caller",
+  out = "caller", format = "caller", table = "caller", fsync = "caller",
 }
 
 -- Options that count things: a fraction would be refused further down,
@@ -125,6 +127,23 @@ local function check_adapter(adapter, where)
   for _, key in ipairs({"start_urls", "allowed_hosts"}) do
     if adapter[key] ~= nil and type(adapter[key]) ~= "table" then error(("%s: '%s' must be a list"):format(where, key), 0) end
   end
+  if adapter.fields ~= nil then
+    if type(adapter.fields) ~= "table" or #adapter.fields == 0 then
+      error(where .. ": 'fields' must be a list of field names (the columns of CSV and SQLite output, in order)", 0)
+    end
+    local seen = {}
+    for i, name in ipairs(adapter.fields) do
+      if type(name) ~= "string" or name == "" then error(("%s: fields[%d] must be a field name (a string)"):format(where, i), 0) end
+      if seen[name] then error(("%s: fields[%d]: '%s' is listed twice"):format(where, i, name), 0) end
+      seen[name] = true
+    end
+  end
+  if adapter.key ~= nil then
+    if type(adapter.key) ~= "string" or adapter.key == "" then error(where .. ": 'key' must be the name of a field (the record's identity)", 0) end
+    local listed = adapter.fields == nil
+    for _, name in ipairs(adapter.fields or {}) do listed = listed or name == adapter.key end
+    if not listed then error(("%s: key '%s' is not one of the fields"):format(where, adapter.key), 0) end
+  end
   if adapter.settings ~= nil then
     if type(adapter.settings) ~= "table" then error(where .. ": 'settings' must be a table", 0) end
     check_options(adapter.settings, where .. ": settings")
@@ -189,6 +208,30 @@ local function adapter_settings(adapter, options, warn)
   return out
 end
 
+-- The crawl's outputs (settings.out): a Sink for each file, and whether
+-- stdout ("-") is one of them. Without out, records go to the runtime's
+-- own sink alone.
+local function open_outputs(adapter, settings)
+  local sinks, stdout = {}, false
+  local opts = {
+    format = settings.format, fields = adapter.fields, key = adapter.key, fsync = settings.fsync,
+    table = settings.table or adapter.name,
+  }
+  for _, path in ipairs(settings.out) do
+    if path == "-" then
+      stdout = true
+    else
+      local ok, s = pcall(glean.sink, path, opts)
+      if not ok then
+        for _, open in ipairs(sinks) do open:close() end
+        error(s, 0)
+      end
+      sinks[#sinks + 1] = s
+    end
+  end
+  return sinks, stdout
+end
+
 -- Runs a crawl. Returns its stats table (see README); stats.failed counts
 -- pages whose fetch or handler failed.
 function crawl.run(adapter, options)
@@ -215,11 +258,25 @@ function crawl.run(adapter, options)
   -- Whichever way the crawl ends (an error too), glean.fetch gets its
   -- engine back, this one's connections and threads go, and the runtime's
   -- limits are its own again.
+  local outputs = {}
   local _ <close> = setmetatable({}, {__close = function()
     glean.use_engine(previous_engine)
     engine:close()
     restore_limits()
+    glean.set_outputs()
+    for _, s in ipairs(outputs) do pcall(s.close, s) end
   end})
+  if settings.out then
+    local stdout
+    outputs, stdout = open_outputs(adapter, settings)
+    glean.set_outputs(outputs, stdout)
+  end
+  -- Batches end by time as well as by count, also while no record comes.
+  local last_flush = now()
+  local function flush_outputs()
+    last_flush = now()
+    for _, s in ipairs(outputs) do s:flush() end
+  end
   local frontier = glean.frontier({
     max_depth = settings.depth, max_queued = settings.max_queued, tracking = settings.tracking,
     allow_subdomains = settings.allow_subdomains,
@@ -464,6 +521,7 @@ function crawl.run(adapter, options)
       end
     end
     local pending = sched.step(engine, 50)
+    if #outputs > 0 and now() - last_flush >= 1 then flush_outputs() end
     if every > 0 and now() - last_report >= every then
       last_report = now()
       progress(false)
@@ -472,6 +530,7 @@ function crawl.run(adapter, options)
   end
   engine:cancel()
   while sched.step(engine, 0) > 0 do end
+  flush_outputs()
 
   stats.elapsed = now() - t0
   stats.pages_per_second = stats.pages / math.max(stats.elapsed, 1e-9)

@@ -225,6 +225,7 @@ local NOT_FOR_ADAPTERS = {
   crawl = "glean.crawl (a crawl inside an adapter would escape the crawl's limits)",
   session = "glean.session (it runs an engine of its own and blocks the crawl's loop; the crawl's own"
     .. " per-host politeness applies to glean.fetch)",
+  set_outputs = "glean.set_outputs (where records go is the caller's)",
 }
 
 -- Request options only the caller sets: where requests go, what they trust.
@@ -243,6 +244,8 @@ local function library()
   for name, what in pairs(NOT_FOR_ADAPTERS) do
     lib[name] = function() refuse(what) end
   end
+  -- Adapters write no files: not there at all, so that one can tell.
+  lib.sink = nil
   lib.log.set_level = function() refuse("glean.log.set_level (the host's log is the host's)") end
   -- A copy of req with no caller's option and no limit over the engine's
   -- (the crawl's): an adapter may ask for less, not more.
