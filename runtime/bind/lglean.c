@@ -67,6 +67,11 @@ void lglean_set_records(lglean_runtime *rt, sink *s) {
   rt->records = s;
 }
 
+sink **lglean_sinks(lglean_runtime *rt, size_t *n) {
+  *n = rt->records ? 1 : 0;
+  return &rt->records;
+}
+
 void lglean_wakeup(lglean_runtime *rt) {
   pthread_mutex_lock(&rt->wait_lock);
   if (rt->waiting) fetch_wakeup(rt->waiting);
@@ -174,6 +179,7 @@ int luaopen_glean(lua_State *L) {
   lpattern_open(L);
   lcharged_open(L);
   lpath_open(L);
+  lrecords_open(L);
 
   lua_newtable(L);
   lua_pushstring(L, GLEAN_VERSION);

@@ -45,6 +45,14 @@ lglean_runtime *lglean_get(lua_State *L);
  * first); the runtime owns s from then on. */
 void lglean_set_records(lglean_runtime *rt, sink *s);
 
+/* The state's record sinks, n of them (today the one records sink): what
+ * crawl state flushes, positions and rewinds. */
+sink **lglean_sinks(lglean_runtime *rt, size_t *n);
+
+/* Makes glean.records (the crawl state's hold on the record sinks)
+ * requirable (lrecords.c). */
+void lrecords_open(lua_State *L);
+
 /* Any thread: makes the state's wait for the network (fetch_run) return
  * now, or its next wait return at once if it is not waiting. */
 void lglean_wakeup(lglean_runtime *rt);

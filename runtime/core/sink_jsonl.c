@@ -1,5 +1,6 @@
 /* sink_jsonl.c — the JSON Lines sink (see sink.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,10 @@ static long long sink_jsonl_position(sink *s) {
   sink_jsonl *j = (sink_jsonl *)s;
   struct stat st;
   if (fstat(j->fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  /* Opened to append (>>), the next line goes at the end, wherever the
+   * offset is (0 before the first write). */
+  int flags = fcntl(j->fd, F_GETFL);
+  if (flags >= 0 && (flags & O_APPEND)) return (long long)st.st_size;
   off_t at = lseek(j->fd, 0, SEEK_CUR);
   return at < 0 ? -1 : (long long)at;
 }
