@@ -222,6 +222,8 @@ static const crawl_state_ops state_sqlite_ops = {
   state_sqlite_commit, state_sqlite_free,
 };
 
+static int state_sqlite_prepare(state_sqlite *q);
+
 /* One integer a query gives (count, format), or -1 with err set. */
 static long long state_sqlite_int(state_sqlite *q, const char *sql, const char *doing) {
   sqlite3_stmt *st;
@@ -260,6 +262,7 @@ static int state_sqlite_check(state_sqlite *q, const char *adapter) {
              STATE_SQLITE_FORMAT);
     return -1;
   }
+  if (!q->insert && state_sqlite_prepare(q) != 0) return -1;
   if (!adapter) return 0;
   buf owner = BUF_INIT;
   int found = state_sqlite_get(&q->base, "adapter", &owner);
@@ -365,7 +368,6 @@ static state_sqlite *state_sqlite_start(const char *path, const frontier_options
     return q;
   }
   if (opts->readonly) {
-    if (state_sqlite_prepare(q) != 0) return q;
     q->base.err[0] = '\0';
     return q;
   }
