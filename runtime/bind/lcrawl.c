@@ -1,6 +1,7 @@
-/* lcrawl.c — the crawl's C parts for Lua: the frontier, robots.txt rules,
- * sitemaps, and URL helpers (canonical form, resolution). The crawl loop
- * that uses them is runtime/lua/glean/crawl.lua. */
+/* lcrawl.c — the crawl's C parts for Lua: the frontier (a crawl state,
+ * state.h: in memory, or in a --state file), robots.txt rules, sitemaps,
+ * and URL helpers (canonical form, resolution). The crawl loop that uses
+ * them is runtime/lua/glean/crawl.lua. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,13 +11,14 @@
 #include "lglean.h"
 #include "robots.h"
 #include "sitemap.h"
+#include "state.h"
 #include "url.h"
 
 #define LCRAWL_FRONTIER "glean.Frontier"
 #define LCRAWL_ROBOTS "glean.Robots"
 
 typedef struct lcrawl_frontier {
-  frontier *f;
+  crawl_state *s;
   canon_options canon;
   char **tracking;  /* owned copies of the tracking-parameter names */
 } lcrawl_frontier;
@@ -54,14 +56,22 @@ static int lcrawl_resolve(lua_State *L) {
 
 /* ---- frontier --------------------------------------------------------------- */
 
-static lcrawl_frontier *lcrawl_check_frontier(lua_State *L) {
-  return luaL_checkudata(L, 1, LCRAWL_FRONTIER);
+/* A frontier's state, which must still be open. */
+static crawl_state *lcrawl_check_frontier(lua_State *L) {
+  lcrawl_frontier *lf = luaL_checkudata(L, 1, LCRAWL_FRONTIER);
+  if (!lf->s) luaL_error(L, "frontier is closed");
+  return lf->s;
+}
+
+/* Raises the state's error (storage failed: the disk, the file). */
+static int lcrawl_state_error(lua_State *L, crawl_state *s) {
+  return luaL_error(L, "%s", s->err);
 }
 
 static int lcrawl_frontier_gc(lua_State *L) {
-  lcrawl_frontier *lf = lcrawl_check_frontier(L);
-  frontier_free(lf->f);
-  lf->f = NULL;
+  lcrawl_frontier *lf = luaL_checkudata(L, 1, LCRAWL_FRONTIER);
+  if (lf->s) lf->s->ops->free(lf->s);
+  lf->s = NULL;
   if (lf->tracking)
     for (char **t = lf->tracking; *t; t++) free(*t);
   free(lf->tracking);
@@ -70,7 +80,9 @@ static int lcrawl_frontier_gc(lua_State *L) {
 }
 
 /* glean.frontier{max_depth = n, max_queued = n, allow_subdomains = bool,
- * tracking = {"utm_*", ...}} -> Frontier */
+ * tracking = {"utm_*", ...}, state = PATH, adapter = NAME, readonly = bool}
+ * -> Frontier; in memory without state, else in the state file PATH (its
+ * refusals raised as errors that name it). */
 static int lcrawl_frontier_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   frontier_options opts = {.max_depth = -1, .mem = lglean_mem(L)};
@@ -97,45 +109,63 @@ static int lcrawl_frontier_new(lua_State *L) {
     opts.canon = &lf->canon;
   }
   lua_pop(L, 1);
-  lf->f = frontier_new(&opts);
-  if (!lf->f) return luaL_error(L, "out of memory");
+  const char *path = lua_getfield(L, 1, "state") == LUA_TNIL ? NULL : luaL_checkstring(L, -1);
+  if (!path) {
+    if (!(lf->s = state_mem_new(&opts))) return luaL_error(L, "out of memory");
+    lua_settop(L, 2);
+    return 1;
+  }
+  state_sqlite_options so = {0};
+  if (lua_getfield(L, 1, "adapter") != LUA_TNIL) so.adapter = luaL_checkstring(L, -1);
+  lua_getfield(L, 1, "readonly");
+  so.readonly = lua_toboolean(L, -1);
+  char err[600];
+  /* The frontier inside a file's state is malloc's: it is the crawl's,
+   * never allocated while adapter code runs. */
+  opts.mem = NULL;
+  if (!(lf->s = state_sqlite_open(path, &opts, &so, err, sizeof err))) return luaL_error(L, "%s", err);
+  lua_settop(L, 2);
   return 1;
 }
 
 /* f:allow_host(host) */
 static int lcrawl_allow_host(lua_State *L) {
-  lcrawl_frontier *lf = lcrawl_check_frontier(L);
-  if (frontier_allow_host(lf->f, luaL_checkstring(L, 2)) != 0) return luaL_error(L, "frontier: not enough memory");
+  crawl_state *s = lcrawl_check_frontier(L);
+  if (s->ops->allow_host(s, luaL_checkstring(L, 2)) != 0) return luaL_error(L, "frontier: not enough memory");
   return 0;
 }
 
 /* f:add(url, depth [, tag]) -> status ("added", "seen", "too deep", ...) */
+/* A status as Lua sees it, or the error behind it. */
+static int lcrawl_push_status(lua_State *L, crawl_state *s, frontier_status st) {
+  if (st == FRONTIER_NOMEM) return luaL_error(L, "frontier: not enough memory");
+  if (st == FRONTIER_STORE_ERROR) return lcrawl_state_error(L, s);
+  lua_pushstring(L, frontier_status_name(st));
+  return 1;
+}
+
 static int lcrawl_add(lua_State *L) {
-  lcrawl_frontier *lf = lcrawl_check_frontier(L);
+  crawl_state *s = lcrawl_check_frontier(L);
   const char *url = luaL_checkstring(L, 2);
   lua_Integer depth = luaL_checkinteger(L, 3);
   lua_Integer tag = luaL_optinteger(L, 4, 0);
   luaL_argcheck(L, depth >= 0, 3, "depth must not be negative");
-  frontier_status st = frontier_add(lf->f, url, (unsigned)depth, (intptr_t)tag);
-  if (st == FRONTIER_NOMEM) return luaL_error(L, "frontier: not enough memory");
-  lua_pushstring(L, frontier_status_name(st));
-  return 1;
+  return lcrawl_push_status(L, s, s->ops->add(s, url, (unsigned)depth, (intptr_t)tag));
 }
 
-/* f:mark_seen(url) -> status */
+/* f:mark_seen(url [, via]) -> status; via: the URL handed out that led
+ * there (see state.h) */
 static int lcrawl_mark_seen(lua_State *L) {
-  lcrawl_frontier *lf = lcrawl_check_frontier(L);
-  frontier_status st = frontier_mark_seen(lf->f, luaL_checkstring(L, 2));
-  if (st == FRONTIER_NOMEM) return luaL_error(L, "frontier: not enough memory");
-  lua_pushstring(L, frontier_status_name(st));
-  return 1;
+  crawl_state *s = lcrawl_check_frontier(L);
+  const char *url = luaL_checkstring(L, 2);
+  return lcrawl_push_status(L, s, s->ops->mark_seen(s, url, luaL_optstring(L, 3, NULL)));
 }
 
 /* f:next() -> url, depth, tag, host; or nil when nothing is waiting */
 static int lcrawl_next(lua_State *L) {
-  lcrawl_frontier *lf = lcrawl_check_frontier(L);
+  crawl_state *s = lcrawl_check_frontier(L);
   frontier_item it;
-  if (!frontier_next(lf->f, NULL, NULL, &it)) {
+  if (!s->ops->next(s, NULL, NULL, &it)) {
     lua_pushnil(L);
     return 1;
   }
@@ -147,13 +177,98 @@ static int lcrawl_next(lua_State *L) {
 }
 
 static int lcrawl_queued(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)frontier_queued(lcrawl_check_frontier(L)->f));
+  crawl_state *s = lcrawl_check_frontier(L);
+  lua_pushinteger(L, (lua_Integer)s->ops->queued(s));
   return 1;
 }
 
 static int lcrawl_seen(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)frontier_seen(lcrawl_check_frontier(L)->f));
+  crawl_state *s = lcrawl_check_frontier(L);
+  lua_pushinteger(L, (lua_Integer)s->ops->seen(s));
   return 1;
+}
+
+/* f:done(url, "done" | "failed" | "skipped"): url, as handed out, handled */
+static int lcrawl_done(lua_State *L) {
+  static const char *const marks[] = {"done", "failed", "skipped", NULL};
+  crawl_state *s = lcrawl_check_frontier(L);
+  const char *url = luaL_checkstring(L, 2);
+  state_mark mark = (state_mark)(STATE_DONE + luaL_checkoption(L, 3, NULL, marks));
+  if (s->ops->done(s, url, mark) != 0) return lcrawl_state_error(L, s);
+  return 0;
+}
+
+/* f:refresh(tag, seconds) -> how many pages with tag were queued again */
+static int lcrawl_refresh(lua_State *L) {
+  crawl_state *s = lcrawl_check_frontier(L);
+  lua_Integer tag = luaL_checkinteger(L, 2);
+  long n = s->ops->refresh(s, (intptr_t)tag, luaL_checknumber(L, 3));
+  if (n < 0) return lcrawl_state_error(L, s);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+/* f:get(key) -> value, or nil */
+static int lcrawl_get(lua_State *L) {
+  crawl_state *s = lcrawl_check_frontier(L);
+  buf b = BUF_INIT;
+  int found = s->ops->get(s, luaL_checkstring(L, 2), &b);
+  if (found < 0) {
+    buf_free(&b);
+    return lcrawl_state_error(L, s);
+  }
+  if (!found) {
+    buf_free(&b);
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushlstring(L, buf_str(&b), b.len);
+  buf_free(&b);
+  return 1;
+}
+
+/* f:put(key, value) */
+static int lcrawl_put(lua_State *L) {
+  crawl_state *s = lcrawl_check_frontier(L);
+  size_t len;
+  const char *key = luaL_checkstring(L, 2), *val = luaL_checklstring(L, 3, &len);
+  if (s->ops->put(s, key, val, len) != 0) return lcrawl_state_error(L, s);
+  return 0;
+}
+
+/* f:commit(): what changed since the last commit made durable at once */
+static int lcrawl_commit(lua_State *L) {
+  crawl_state *s = lcrawl_check_frontier(L);
+  if (s->ops->commit(s) != 0) return lcrawl_state_error(L, s);
+  return 0;
+}
+
+static void lcrawl_push_host(void *ud, const char *host, const long long counts[STATE_MARKS]) {
+  static const char *const names[STATE_MARKS] = {"queued", "done", "failed", "skipped", "seen"};
+  lua_State *L = ud;
+  lua_createtable(L, 0, STATE_MARKS + 1);
+  lua_pushstring(L, host);
+  lua_setfield(L, -2, "host");
+  for (int i = 0; i < STATE_MARKS; i++) {
+    lua_pushinteger(L, (lua_Integer)counts[i]);
+    lua_setfield(L, -2, names[i]);
+  }
+  lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+}
+
+/* f:hosts() -> {{host =, queued =, done =, failed =, skipped =, seen =}, ...}
+ * (a state file's; in memory, none) */
+static int lcrawl_hosts(lua_State *L) {
+  crawl_state *s = lcrawl_check_frontier(L);
+  lua_newtable(L);
+  if (state_sqlite_hosts(s, lcrawl_push_host, L) != 0) return lcrawl_state_error(L, s);
+  return 1;
+}
+
+/* f:close(): the state let go of now (a file's: what was not committed is
+ * undone) */
+static int lcrawl_close(lua_State *L) {
+  return lcrawl_frontier_gc(L);
 }
 
 /* ---- robots.txt ------------------------------------------------------------- */
@@ -261,7 +376,9 @@ static int lcrawl_sitemap(lua_State *L) {
 void lcrawl_open(lua_State *L) {
   static const luaL_Reg frontier_methods[] = {
     {"allow_host", lcrawl_allow_host}, {"add", lcrawl_add}, {"mark_seen", lcrawl_mark_seen},
-    {"next", lcrawl_next}, {"queued", lcrawl_queued}, {"seen", lcrawl_seen}, {NULL, NULL},
+    {"next", lcrawl_next}, {"queued", lcrawl_queued}, {"seen", lcrawl_seen}, {"done", lcrawl_done},
+    {"refresh", lcrawl_refresh}, {"get", lcrawl_get}, {"put", lcrawl_put}, {"commit", lcrawl_commit},
+    {"hosts", lcrawl_hosts}, {"close", lcrawl_close}, {NULL, NULL},
   };
   luaL_newmetatable(L, LCRAWL_FRONTIER);
   luaL_newlib(L, frontier_methods);

@@ -210,6 +210,7 @@ int luaopen_glean(lua_State *L) {
   lpattern_open(L);
   lcharged_open(L);
   lpath_open(L);
+  lrecords_open(L);
 
   lua_newtable(L);
   lua_pushstring(L, GLEAN_VERSION);

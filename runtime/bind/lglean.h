@@ -59,6 +59,10 @@ void lglean_remove_sink(lglean_runtime *rt, sink *s);
 /* Where emit writes now, in order (for crawl state: their positions). */
 sink **lglean_sinks(lglean_runtime *rt, size_t *n);
 
+/* Makes glean.records (the crawl state's hold on the record sinks)
+ * requirable (lrecords.c). */
+void lrecords_open(lua_State *L);
+
 /* Any thread: makes the state's wait for the network (fetch_run) return
  * now, or its next wait return at once if it is not waiting. */
 void lglean_wakeup(lglean_runtime *rt);

@@ -239,7 +239,9 @@ static void frontier_ring_remove(frontier *f, uint32_t h) {
   f->hosts[ho->ring_next].ring_prev = ho->ring_prev;
 }
 
-frontier_status frontier_add(frontier *f, const char *url, unsigned depth, intptr_t tag) {
+/* frontier_add, or with again frontier_requeue: a seen URL is queued anew,
+ * under the copy the seen set holds. */
+static frontier_status frontier_queue(frontier *f, const char *url, unsigned depth, intptr_t tag, bool again) {
   if (f->opts.max_depth >= 0 && depth > (unsigned)f->opts.max_depth) return FRONTIER_TOO_DEEP;
   frontier_status st = frontier_canon(f, url);
   if (st != FRONTIER_ADDED) return st;
@@ -251,7 +253,7 @@ frontier_status frontier_add(frontier *f, const char *url, unsigned depth, intpt
   /* Everything that can fail is done before the frontier changes. */
   frontier_slot *seen = frontier_lookup(f, &f->seen, canon, f->scratch.len);
   if (!seen) return FRONTIER_NOMEM;
-  if (seen->s) return FRONTIER_SEEN;
+  if (seen->s && !again) return FRONTIER_SEEN;
   if (f->opts.max_queued && f->queued >= f->opts.max_queued) return FRONTIER_FULL;
   frontier_slot *hs = frontier_lookup(f, &f->host_map, host, hlen);
   if (!hs) return FRONTIER_NOMEM;
@@ -267,11 +269,13 @@ frontier_status frontier_add(frontier *f, const char *url, unsigned depth, intpt
     if (!entries) return FRONTIER_NOMEM;
     f->entries = entries;
   }
-  const char *copy = frontier_strdup(f, canon, f->scratch.len);
+  const char *copy = seen->s ? seen->s : frontier_strdup(f, canon, f->scratch.len);
   if (!copy) return FRONTIER_NOMEM;
 
-  seen->s = copy;
-  f->seen.count++;
+  if (!seen->s) {
+    seen->s = copy;
+    f->seen.count++;
+  }
   if (!hs->s) {
     hs->s = host_name;
     hs->val = (uint32_t)f->n_hosts;
@@ -292,6 +296,14 @@ frontier_status frontier_add(frontier *f, const char *url, unsigned depth, intpt
   }
   f->queued++;
   return FRONTIER_ADDED;
+}
+
+frontier_status frontier_add(frontier *f, const char *url, unsigned depth, intptr_t tag) {
+  return frontier_queue(f, url, depth, tag, false);
+}
+
+frontier_status frontier_requeue(frontier *f, const char *url, unsigned depth, intptr_t tag) {
+  return frontier_queue(f, url, depth, tag, true);
 }
 
 frontier_status frontier_mark_seen(frontier *f, const char *url) {
@@ -327,11 +339,17 @@ bool frontier_next(frontier *f, frontier_ready_fn ready, void *ud, frontier_item
   return false;
 }
 
+const char *frontier_canonical(const frontier *f, size_t *len) {
+  *len = f->scratch.len;
+  return buf_str(&f->scratch);
+}
+
 size_t frontier_queued(const frontier *f) { return f->queued; }
 
 size_t frontier_seen(const frontier *f) { return f->seen.count; }
 
 const char *frontier_status_name(frontier_status s) {
-  static const char *const names[] = {"added", "seen", "too deep", "offsite", "full", "bad URL", "out of memory"};
+  static const char *const names[] = {"added", "seen", "too deep", "offsite", "full", "bad URL", "out of memory",
+                                      "state error"};
   return names[s];
 }

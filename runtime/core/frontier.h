@@ -34,6 +34,7 @@ typedef enum {
   FRONTIER_FULL,      /* max_queued URLs are already waiting */
   FRONTIER_BAD_URL,   /* not an absolute http(s) URL (canon_url refused it) */
   FRONTIER_NOMEM,     /* out of memory; the frontier is unchanged */
+  FRONTIER_STORE_ERROR, /* a crawl state's storage failed (state.h: its err says how) */
 } frontier_status;
 
 typedef struct frontier_item {
@@ -71,6 +72,11 @@ frontier_status frontier_add(frontier *f, const char *url, unsigned depth, intpt
  * FRONTIER_SEEN, FRONTIER_BAD_URL or FRONTIER_NOMEM. */
 frontier_status frontier_mark_seen(frontier *f, const char *url);
 
+/* Queues url again although it was seen (a page to fetch anew, a crawl
+ * state's queue brought back), with the same checks as frontier_add but
+ * dedup: FRONTIER_ADDED, or why not. */
+frontier_status frontier_requeue(frontier *f, const char *url, unsigned depth, intptr_t tag);
+
 /* Hands out the next URL: hosts with waiting URLs take turns, one URL per
  * turn, in the order they first had something waiting; a host for which
  * ready returns false loses its turn (ready NULL: every host is ready).
@@ -78,6 +84,11 @@ frontier_status frontier_mark_seen(frontier *f, const char *url);
  * when nothing can be handed out now: if frontier_queued is not 0, every
  * waiting host was busy. */
 bool frontier_next(frontier *f, frontier_ready_fn ready, void *ud, frontier_item *out);
+
+/* The canonical form of the URL the last frontier_add, frontier_requeue or
+ * frontier_mark_seen took (when it returned FRONTIER_ADDED or
+ * FRONTIER_SEEN), len bytes; valid until the next of those calls. */
+const char *frontier_canonical(const frontier *f, size_t *len);
 
 size_t frontier_queued(const frontier *f);  /* waiting to be handed out */
 size_t frontier_seen(const frontier *f);    /* canonical URLs remembered (queued, handed out, marked) */

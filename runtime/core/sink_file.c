@@ -107,6 +107,10 @@ int sink_file_flush(sink_file *f, char *err, size_t errlen) {
 long long sink_file_position(sink_file *f) {
   struct stat st;
   if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  /* Opened to append (>>), the next line goes at the end, wherever the
+   * offset is (0 before the first write). */
+  int flags = fcntl(f->fd, F_GETFL);
+  if (flags >= 0 && (flags & O_APPEND)) return (long long)st.st_size;
   off_t at = lseek(f->fd, 0, SEEK_CUR);
   return at < 0 ? -1 : (long long)at;
 }

@@ -1,6 +1,7 @@
 -- glean.cli — the subcommands of the glean command that are written in Lua:
 --   glean run ADAPTER [URL...] [options]   crawl with a site adapter
 --   glean shell URL|FILE                   a REPL with the page loaded
+--   glean state PATH                       what a crawl state file holds
 -- Each returns the process exit status.
 local glean = require "glean"
 local sandbox = require "glean.sandbox"
@@ -44,6 +45,16 @@ options:
                         as curl's --cacert does
   --no-cookies          do not keep cookies between requests
   --stats FILE          write the final stats as JSON to FILE
+  --state PATH          keep the crawl's state (queue, seen URLs, pages done, robots.txt
+                        rules, stats) in the SQLite file PATH, committed every second:
+                        run again with the same arguments after any stop (Ctrl-C, kill,
+                        crash) and the crawl goes on where it was; run a finished one
+                        again and it fetches only pages whose rule has `refresh` and are
+                        older than that. Records to a file (>> FILE) come exactly once
+                        across the runs; to a pipe or a terminal, at least once (the
+                        pages of the last second before a kill come again)
+  --state-commit SECONDS  time between commits of the state (default 1; 0: after
+                        every page)
   --progress SECONDS    time between progress lines (0: none)
   --log-level LEVEL     debug, info, warn, error or off (default info)
   --trust               run the adapter with the full standard library (default: a
@@ -80,6 +91,7 @@ local OPTIONS = {
   ["time-limit-seconds"] = {"limit", "time_limit_seconds"},
   out = {"out", "out"}, format = {"choice", "format", {jsonl = true, csv = true, sqlite = true}},
   table = {"string", "table"}, fsync = {"choice", "fsync", {never = true, batch = true, always = true}},
+  state = {"string", "state"}, ["state-commit"] = {"number", "state_commit"},
 }
 
 -- Kinds of option that take no value.
@@ -219,6 +231,43 @@ function cli.run(args)
     return 128 + (signal ~= 0 and signal or 2)
   end
   return stats.failed > 0 and 1 or 0
+end
+
+local STATE_USAGE = "usage: glean state PATH   (what the crawl state file PATH holds)\n"
+
+-- glean state PATH: what a state file holds, for people (its stats as of
+-- the last commit).
+function cli.state(args)
+  local path = args[1]
+  if not path or path == "--help" or path == "-h" then
+    io[path and "stdout" or "stderr"]:write(STATE_USAGE)
+    return path and 0 or 2
+  end
+  local ok, st = pcall(glean.frontier, {state = path, readonly = true})
+  if not ok then
+    io.stderr:write("glean: ", (tostring(st):gsub("^%[glean%][^:]*:%d+: ", "")), "\n")
+    return 2
+  end
+  local out = io.stdout
+  out:write(("state file %s, adapter %s\n"):format(path, st:get("adapter")))
+  out:write(("created %s, last run %s\n"):format(st:get("created") or "?", st:get("last_run") or "?"))
+  local hosts, all = st:hosts(), {queued = 0, done = 0, failed = 0, skipped = 0, seen = 0}
+  for _, h in ipairs(hosts) do
+    for k in pairs(all) do all[k] = all[k] + h[k] end
+  end
+  local function counts(c)
+    return ("queued %d  done %d  failed %d  skipped %d  seen %d"):format(c.queued, c.done, c.failed, c.skipped, c.seen)
+  end
+  out:write("all hosts: ", counts(all), "\n")
+  for _, h in ipairs(hosts) do out:write("  ", h.host, ": ", counts(h), "\n") end
+  local stats = st:get("stats")
+  if stats then
+    stats = glean.json.decode(stats)
+    out:write(("stats (last commit): pages %d, records %d, failed %d, %.1f s since %s\n"):format(
+      stats.pages or 0, stats.records or 0, stats.failed or 0, stats.elapsed or 0, stats.started or "?"))
+  end
+  st:close()
+  return 0
 end
 
 local SHELL_HELP = [[

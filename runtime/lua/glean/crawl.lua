@@ -30,7 +30,12 @@ local DEFAULTS = {
   user_agent = "glean/" .. glean.version,
   progress = nil,        -- seconds between progress lines; nil: 1 on a terminal, 10 otherwise
   grace = 5,             -- seconds in-flight pages get to finish after Ctrl-C
+  state_commit = 1,      -- with a state file: seconds between commits (0: after every page)
 }
+
+-- With a state file, a commit also comes after this many pages, however
+-- fast they come: what a kill makes the crawl redo stays small.
+local COMMIT_PAGES = 1000
 
 -- The options both adapters (settings) and callers (command line, API) may set.
 local OPTION_TYPES = {
@@ -42,6 +47,7 @@ local OPTION_TYPES = {
   on_error = "function",  -- on_error(url, message) for each page that failed (the embedding API's)
   memory_limit = "number", time_limit = "number", time_limit_seconds = "number", -- adapter code's limits (glean.sandbox)
   out = "table", format = "string", table = "string", fsync = "string", -- where records go (glean.sink)
+  state = "string", state_commit = "number",  -- the crawl state file (--state)
 }
 
 -- What an adapter loaded without trust may do with an option in its
@@ -56,6 +62,7 @@ local ADAPTER_MAY = {
   max_body = "lower", grace = "lower",
   stats_file = "caller", urls = "caller", mirrors = "caller", progress = "caller", on_error = "caller",
   out = "caller", format = "caller", table = "caller", fsync = "caller",
+  state = "caller", state_commit = "caller",
 }
 
 -- Options that count things: a fraction would be refused further down,
@@ -116,6 +123,9 @@ local function check_adapter(adapter, where)
       error(at .. ".match must be a function", 0)
     end
     if rule.parse ~= nil and type(rule.parse) ~= "function" then error(at .. ".parse must be a function", 0) end
+    if rule.refresh ~= nil and (type(rule.refresh) ~= "number" or rule.refresh < 0) then
+      error(at .. ".refresh must be a number of seconds (pages it handles are fetched again when older)", 0)
+    end
     local f = rule.follow
     if f ~= nil and type(f) ~= "string" and type(f) ~= "function" and type(f) ~= "table" then
       error(at .. ".follow must be a selector, a list of selectors or a function", 0)
@@ -153,16 +163,27 @@ local function check_adapter(adapter, where)
   end
 end
 
+-- The rule that handles url's page, and its index (the URL's tag in the
+-- frontier, by which a state file knows which pages to refresh).
 local function rule_for(adapter, url)
   local path = path_of(url)
-  for _, rule in ipairs(adapter.pages) do
+  for i, rule in ipairs(adapter.pages) do
     if rule.path then
-      if path:find(rule.path) then return rule end
+      if path:find(rule.path) then return rule, i end
     elseif rule.match(url) then
-      return rule
+      return rule, i
     end
   end
 end
+
+-- Whose crawl a state file holds: the adapter's name, else its file's.
+local function adapter_name(adapter, where)
+  return adapter.name or where:match("([^/]*)%.lua$") or where
+end
+
+-- The counts of stats a resumed crawl carries on (the rest are its own).
+local COUNTS = {"pages", "records", "failed", "handler_errors", "fetch_errors", "http_errors",
+                "robots_skipped", "bytes", "elapsed", "requests", "retries"}
 
 local function now()
   return glean.clock()
@@ -277,10 +298,17 @@ function crawl.run(adapter, options)
     last_flush = now()
     for _, s in ipairs(outputs) do s:flush() end
   end
-  local frontier = glean.frontier({
+  local made_frontier, frontier = pcall(glean.frontier, {
     max_depth = settings.depth, max_queued = settings.max_queued, tracking = settings.tracking,
     allow_subdomains = settings.allow_subdomains,
+    state = settings.state, adapter = settings.state and adapter_name(adapter, where),
   })
+  if not made_frontier then error((tostring(frontier):gsub("^%[glean%][^:]*:%d+: ", "")), 0) end
+  -- A state file is let go of however the crawl ends: an error undoes
+  -- what was not committed, as a kill would.
+  local _ <close> = setmetatable({}, {__close = function() frontier:close() end})
+  local state = settings.state ~= nil
+  local records = state and require "glean.records"
 
   local seeds = settings.urls and #settings.urls > 0 and settings.urls or adapter.start_urls or {}
   if #seeds == 0 then error(where .. ": no URLs to crawl (give some, or set start_urls)", 0) end
@@ -298,6 +326,29 @@ function crawl.run(adapter, options)
     pages = 0, records = 0, failed = 0, handler_errors = 0, fetch_errors = 0, http_errors = 0,
     robots_skipped = 0, dropped = glean.json.object({}), bytes = 0, started = os.date("!%Y-%m-%dT%H:%M:%SZ"),
   }
+  -- A resumed crawl: its outputs back to what the state committed (the
+  -- records of pages not marked done then go, to be written again), and
+  -- its stats where they were.
+  local base = {elapsed = 0, requests = 0, retries = 0}
+  if state then
+    local positions = frontier:get("sinks")
+    if positions then records.rewind(glean.json.decode(positions)) end
+    local kept = frontier:get("stats")
+    if kept then
+      kept = glean.json.decode(kept)
+      for _, k in ipairs(COUNTS) do
+        if base[k] then base[k] = kept[k] or 0 else stats[k] = kept[k] or 0 end
+      end
+      stats.started = kept.started or stats.started
+      for k, v in pairs(kept.dropped or {}) do stats.dropped[k] = v end
+    end
+    for i, rule in ipairs(adapter.pages) do
+      if rule.refresh then
+        local n = frontier:refresh(i, rule.refresh)
+        if n > 0 then log.info(("refresh: %d pages of pages[%d] are older than %gs"):format(n, i, rule.refresh)) end
+      end
+    end
+  end
   local t0 = now()
   local in_flight = 0
   -- Handlers not yet finished: this crawl's own count, so that handlers
@@ -308,11 +359,12 @@ function crawl.run(adapter, options)
   local robots = {}        -- origin -> Robots, or a list of pages waiting for it
   local interrupted_at     -- when the first Ctrl-C came
 
-  local function add(url, depth, referer)
+  -- dropped: where refusals are counted (a page's own, until it is done).
+  local function add(url, depth, referer, tag, dropped)
     if not url then return end
-    local status = frontier:add(url, depth)
+    local status = frontier:add(url, depth, tag)
     if status == "added" or status == "seen" then return end
-    stats.dropped[status] = (stats.dropped[status] or 0) + 1
+    dropped[status] = (dropped[status] or 0) + 1
     if status == "full" and not full_warned then
       full_warned = true
       log.warn(("frontier full (max_queued=%d): dropping URLs such as %s; raise max_queued"):format(settings.max_queued, url))
@@ -325,16 +377,49 @@ function crawl.run(adapter, options)
   -- adapter's `canonical` options (see glean.url.canonical) say which
   -- differences between links do not matter on its site, such as http
   -- against https.
-  local function follow(url, depth, referer)
+  local function follow(url, depth, referer, dropped)
     if url and adapter.canonical then url = glean.url.canonical(url, adapter.canonical) end
-    if url and sandbox.call(rule_for, adapter, url) then add(url, depth, referer) end
+    if not url then return end
+    local rule, tag = sandbox.call(rule_for, adapter, url)
+    if rule then add(url, depth, referer, tag, dropped or stats.dropped) end
   end
 
   for _, url in ipairs(seeds) do
     if type(url) ~= "string" then error(where .. ": start URLs must be strings", 0) end
-    local status = frontier:add(url, 0, 0)
+    local _, tag = sandbox.call(rule_for, adapter, url)
+    local status = frontier:add(url, 0, tag or 0)
     if status == "bad URL" then error(("not a crawlable URL: %s"):format(url), 0) end
   end
+
+  -- The stats as of now, whole crawl (all its runs).
+  local function totals()
+    local fs = engine:stats()
+    stats.elapsed = base.elapsed + now() - t0
+    stats.requests, stats.retries = base.requests + fs.requests, base.retries + fs.retries
+    return stats
+  end
+
+  -- Each page handed out ends here once (unless the crawl stops first):
+  -- with a state file, it is marked done, failed or skipped, to be
+  -- committed with the records it gave.
+  local finished = 0
+  local function finish(url, mark)
+    finished = finished + 1
+    if state then frontier:done(url, mark) end
+  end
+
+  -- A commit: the sinks flushed, then in one transaction the pages done
+  -- since the last, the URLs they queued, the stats, and where each sink
+  -- stands. A kill at any point leaves the last commit whole.
+  local last_commit, committed = now(), 0
+  local function commit()
+    records.flush()
+    frontier:put("sinks", glean.json.encode(records.positions()))
+    frontier:put("stats", glean.json.encode(totals()))
+    frontier:commit()
+    last_commit, committed = now(), finished
+  end
+  if state then commit() end
 
   local function emit(record)
     glean.emit(record)
@@ -366,41 +451,51 @@ function crawl.run(adapter, options)
   local function on_response(resp, url, depth, rule)
     in_flight = in_flight - 1
     if resp.error then
-      -- A fetch the crawl itself called off when told to stop is no failure of the page.
+      -- A fetch the crawl itself called off when told to stop is no failure
+      -- of the page (nor its end: a state file keeps it queued).
       if resp.error_kind ~= "cancelled" then
         stats.fetch_errors = stats.fetch_errors + 1
         stats.failed = stats.failed + 1
         log.warn(("fetch failed (%s): %s"):format(resp.error_kind, resp.error))
         failed(url, resp.error)
+        finish(url, "failed")
       end
       resp:close()
       return
     end
     -- A redirect to a page queued or handled under its own URL: handled
     -- there, not twice.
-    if resp.url ~= url and frontier:mark_seen(resp.url) == "seen" then
+    if resp.url ~= url and frontier:mark_seen(resp.url, url) == "seen" then
       log.debug(("%s redirects to %s, already seen: skipped"):format(url, resp.url))
       resp:close()
+      finish(url, "skipped")
       return
     end
-    stats.pages = stats.pages + 1
-    stats.bytes = stats.bytes + resp.size
     log.debug(("fetched %d %s"):format(resp.status, url))
     if resp.status >= 400 then
+      stats.pages = stats.pages + 1
+      stats.bytes = stats.bytes + resp.size
       stats.http_errors = stats.http_errors + 1
       log.warn(("HTTP %d: %s"):format(resp.status, url))
       failed(url, ("HTTP %d"):format(resp.status))
       resp:close()
+      finish(url, "failed")
       return
     end
+    -- The page counts once it is done: a commit in between must not count
+    -- a page that a kill then has redone. So do the URLs it had refused.
+    local size, dropped = resp.size, {}
     -- The page is where the request ended up, after any redirect.
-    local page = page_mt.new(resp, resp.url, depth, function(link) follow(link, depth + 1, url) end)
+    local page = page_mt.new(resp, resp.url, depth, function(link) follow(link, depth + 1, url, dropped) end)
     handlers = handlers + 1
     local guard = sandbox.guard()
     sched.spawn_guarded(guard, run_page, function(ok, err)
       handlers = handlers - 1
       -- Not page:close(): the handler may have replaced that.
       page_mt.close(page)
+      stats.pages = stats.pages + 1
+      stats.bytes = stats.bytes + size
+      for k, v in pairs(dropped) do stats.dropped[k] = (stats.dropped[k] or 0) + v end
       if not ok then
         err = guard.explain(err)
         stats.handler_errors = stats.handler_errors + 1
@@ -408,6 +503,7 @@ function crawl.run(adapter, options)
         log.error(("handler failed for %s: %s"):format(url, tostring(err)))
         failed(url, tostring(err))
       end
+      finish(url, ok and "done" or "failed")
     end, page, rule)
   end
 
@@ -417,6 +513,18 @@ function crawl.run(adapter, options)
     sched.on(engine, id, function(resp) on_response(resp, url, depth, rule) end)
   end
 
+  local function use_robots(origin, rules)
+    robots[origin] = rules
+    local delay = rules:crawl_delay()
+    if delay and delay > settings.delay then engine:set_host_delay(host_of(origin), delay) end
+  end
+
+  local function robots_skip(url)
+    stats.robots_skipped = stats.robots_skipped + 1
+    log.debug("robots.txt disallows " .. url)
+    finish(url, "skipped")
+  end
+
   local function robots_ready(origin, resp)
     local waiting = robots[origin]
     -- Unreachable means all disallowed (RFC 9309), which would otherwise
@@ -424,15 +532,26 @@ function crawl.run(adapter, options)
     if resp.error and resp.error_kind ~= "cancelled" then
       log.warn(resp.error .. " (robots.txt unreachable: the site's pages are skipped)")
     end
-    local rules = glean.robots(resp.error and 0 or resp.status, resp.error and "" or resp.body, agent)
+    local unreachable = resp.error
+    local status, body = unreachable and 0 or resp.status, unreachable and "" or resp.body
+    local rules = glean.robots(status, body, agent)
     resp:close()
-    robots[origin] = rules
-    local delay = rules:crawl_delay()
-    if delay and delay > settings.delay then engine:set_host_delay(host_of(origin), delay) end
+    use_robots(origin, rules)
+    -- A state file keeps the rules fetched (not an unreachable robots.txt:
+    -- the next run tries again), once the sitemaps they name have given
+    -- their URLs: a kill before would lose those.
+    local sitemaps = adapter.sitemap and rules:sitemaps() or {}
+    local pending = #sitemaps
+    local function keep()
+      if state and not unreachable then frontier:put("robots " .. origin, status .. "\n" .. body) end
+    end
+    if pending == 0 then keep() end
     if adapter.sitemap then
-      for _, sm in ipairs(rules:sitemaps()) do
+      for _, sm in ipairs(sitemaps) do
         local id = engine:submit({url = sm})
         sched.on(engine, id, function(r)
+          pending = pending - 1
+          if pending == 0 and not r.error then keep() end
           if not r.error and r.status < 400 then
             local urls, kind = glean.sitemap(r.body)
             for _, u in ipairs(urls) do
@@ -453,10 +572,7 @@ function crawl.run(adapter, options)
       -- very turn of the loop, before the loop itself has seen it.
       if interrupted_at or (glean.interrupts and glean.interrupts() > 0) then break end
       if rules:allowed(target_of(item[1])) then submit(item[1], item[2], item[3])
-      else
-        stats.robots_skipped = stats.robots_skipped + 1
-        log.debug("robots.txt disallows " .. item[1])
-      end
+      else robots_skip(item[1]) end
     end
   end
 
@@ -464,11 +580,17 @@ function crawl.run(adapter, options)
     local rule = sandbox.call(rule_for, adapter, url)
     if not rule then
       log.warn("no page rule matches " .. url .. ": skipped")
-      return
+      return finish(url, "skipped")
     end
     if not settings.robots then return submit(url, depth, rule) end
     local origin = origin_of(url)
     local rules = robots[origin]
+    local kept = rules == nil and state and frontier:get("robots " .. origin)
+    if kept then
+      local status, body = kept:match("^(%d+)\n(.*)$")
+      rules = glean.robots(tonumber(status), body, agent)
+      use_robots(origin, rules)
+    end
     if rules == nil then
       robots[origin] = {{url, depth, rule}}
       local id = engine:submit({url = origin .. "/robots.txt", retries = 1})
@@ -478,8 +600,7 @@ function crawl.run(adapter, options)
     elseif rules:allowed(target_of(url)) then
       submit(url, depth, rule)
     else
-      stats.robots_skipped = stats.robots_skipped + 1
-      log.debug("robots.txt disallows " .. url)
+      robots_skip(url)
     end
   end
 
@@ -522,6 +643,10 @@ function crawl.run(adapter, options)
     end
     local pending = sched.step(engine, 50)
     if #outputs > 0 and now() - last_flush >= 1 then flush_outputs() end
+    if state and finished > committed
+        and (finished - committed >= COMMIT_PAGES or now() - last_commit >= settings.state_commit) then
+      commit()
+    end
     if every > 0 and now() - last_report >= every then
       last_report = now()
       progress(false)
@@ -532,13 +657,12 @@ function crawl.run(adapter, options)
   while sched.step(engine, 0) > 0 do end
   flush_outputs()
 
-  stats.elapsed = now() - t0
+  totals()
   stats.pages_per_second = stats.pages / math.max(stats.elapsed, 1e-9)
   -- A signal that came while a handler ran, the last one, was not seen
   -- by the loop, which then found nothing left to do.
   stats.interrupted = interrupted_at ~= nil or (glean.interrupts ~= nil and glean.interrupts() > 0)
-  local fs = engine:stats()
-  stats.requests, stats.retries = fs.requests, fs.retries
+  if state then commit() end
   progress(true)
   if settings.stats_file then
     local f, err = io.open(settings.stats_file, "w")
