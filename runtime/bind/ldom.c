@@ -301,23 +301,27 @@ static bool ldom_first_one(GumboNode *el, void *ud) {
 
 /* Matching in adapter code spends the call's time budget, a step of the
  * selector engine for an instruction: a selector such as ":has(~ b)" takes
- * time quadratic in the page, all inside one instruction. Outside adapter
- * code there is no budget. */
+ * time quadratic in the page, all inside one instruction. The engine asks
+ * the call's clock (and whether it was interrupted) every SEL_STOP_STEPS
+ * steps, so the seconds limit holds with no instruction limit too. Outside
+ * adapter code there is no budget. */
 typedef struct ldom_budget {
-  uint64_t steps, *limit;  /* limit: &steps, or NULL for none */
+  sel_budget sel, *limit;  /* limit: &sel, or NULL for none */
   lua_Integer start;
 } ldom_budget;
 
+static bool ldom_budget_stop(void *L) { return llimits_expired(L); }
+
 static void ldom_budget_begin(lua_State *L, ldom_budget *b) {
   b->start = llimits_left(L);
-  b->steps = b->start >= 0 ? (uint64_t)b->start : 0;
-  b->limit = b->start >= 0 ? &b->steps : NULL;
+  b->sel = (sel_budget){b->start >= 0 ? (uint64_t)b->start : 0, ldom_budget_stop, L};
+  b->limit = b->start >= 0 ? &b->sel : NULL;
 }
 
 /* Takes what matching spent off the budget; raises the time limit's error
  * if it ran out (the matching's answer is then incomplete). */
 static void ldom_budget_end(lua_State *L, const ldom_budget *b) {
-  if (b->limit) llimits_spend(L, b->steps ? b->start - (lua_Integer)b->steps : b->start + 1);
+  if (b->limit) llimits_spend(L, b->sel.steps ? b->start - (lua_Integer)b->sel.steps : b->start);
 }
 
 /* target:select(css) -> array of elements in document order */
@@ -367,7 +371,7 @@ static int ldom_closest(lua_State *L) {
   GumboNode *n = u->node;
   ldom_budget b;
   ldom_budget_begin(L, &b);
-  while (n && !sel_matches(sel, n, u->node, b.limit) && (!b.limit || b.steps)) n = dom_parent_element(n);
+  while (n && !sel_matches(sel, n, u->node, b.limit) && (!b.limit || b.sel.steps)) n = dom_parent_element(n);
   ldom_budget_end(L, &b);
   ldom_push_node(L, n, u->doc, 1);
   return 1;

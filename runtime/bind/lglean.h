@@ -99,6 +99,10 @@ void llimits_open(lua_State *L);
  * passed (nothing outside adapter calls). */
 bool llimits_limited(lua_State *L);
 void llimits_spend(lua_State *L, lua_Integer n);
+/* For C code that cannot raise where it is (the selector engine, between
+ * its steps): whether the adapter call in progress has run out of seconds
+ * or was interrupted; llimits_spend then raises its error. */
+bool llimits_expired(lua_State *L);
 /* For C code that bounds its own work (the selector engine's step budget):
  * what the adapter call in progress may still spend, or -1 outside one. */
 lua_Integer llimits_left(lua_State *L);

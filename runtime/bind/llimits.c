@@ -207,11 +207,19 @@ bool llimits_limited(lua_State *L) {
   return m && m->meter;
 }
 
+/* Reads the clock only when the call has a deadline. */
+static bool llimits_over_now(llimits *m) { return llimits_over(m, m->deadline == INT64_MAX ? 0 : llimits_now()); }
+
 void llimits_spend(lua_State *L, lua_Integer n) {
   llimits *m = llimits_of(L);
   if (!m || !m->meter) return;
   llimits_take(m->meter, n);
-  if (llimits_over(m, m->deadline == INT64_MAX ? 0 : llimits_now())) llimits_exceeded(L, m);
+  if (llimits_over_now(m)) llimits_exceeded(L, m);
+}
+
+bool llimits_expired(lua_State *L) {
+  llimits *m = llimits_of(L);
+  return m && m->meter && llimits_over_now(m);
 }
 
 lua_Integer llimits_left(lua_State *L) {

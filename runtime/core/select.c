@@ -1337,6 +1337,9 @@ typedef struct mctx {
   nth_slot nth[NTH_SLOTS];
   unsigned nth_next;
   uint64_t steps;           /* left of the call's budget; 0: out, everything fails */
+  uint64_t taken;           /* steps since the call began, for the stop's turns */
+  bool (*stop)(void *ud);   /* the budget's */
+  void *stop_ud;
 } mctx;
 
 static bool list_matches(const sel_list *l, const GumboNode *el, mctx *m);
@@ -1344,10 +1347,14 @@ static bool list_matches(const sel_list *l, const GumboNode *el, mctx *m);
 /* A step of the budget for a node visited by a walk that matching one
  * element can make over many others (a radio group, a form's owner, a
  * select's options, the ancestors for :lang()): false when none is left,
- * which ends the walk. */
+ * which ends the walk; every step goes through here. */
 static inline bool spend(mctx *m) {
   if (!m->steps) return false;
   m->steps--;
+  if (m->stop && ++m->taken % SEL_STOP_STEPS == 0 && m->stop(m->stop_ud)) {
+    m->steps = 0;
+    return false;
+  }
   return true;
 }
 static bool cplx_matches(const cplx *cx, const GumboNode *el, mctx *m);
@@ -2065,8 +2072,7 @@ static bool simple_matches(const simple *s, const GumboNode *el, mctx *m) {
 }
 
 static bool compound_matches(const compound *c, const GumboNode *el, mctx *m) {
-  if (!m->steps) return false;
-  m->steps--;
+  if (!spend(m)) return false;
   if (c->anchor) return el == m->anchor;
   if (c->never) return false;
   if (c->tag != GUMBO_TAG_LAST) {
@@ -2135,33 +2141,37 @@ static bool list_matches(const sel_list *l, const GumboNode *el, mctx *m) {
   return false;
 }
 
-static void mctx_init(mctx *m, const GumboNode *scope, const uint64_t *steps) {
+static void mctx_init(mctx *m, const GumboNode *scope, const sel_budget *budget) {
   memset(m, 0, sizeof *m);
   m->scope = scope && dom_is_element(scope) ? scope : NULL;
   m->quirks = -1;
-  m->steps = steps ? *steps : UINT64_MAX;
+  m->steps = budget ? budget->steps : UINT64_MAX;
+  if (budget) {
+    m->stop = budget->stop;
+    m->stop_ud = budget->ud;
+  }
 }
 
-bool sel_matches(const sel_list *s, const GumboNode *el, const GumboNode *scope, uint64_t *steps) {
+bool sel_matches(const sel_list *s, const GumboNode *el, const GumboNode *scope, sel_budget *budget) {
   if (!s || !el || !dom_is_element(el)) return false;
   mctx m;
-  mctx_init(&m, scope, steps);
+  mctx_init(&m, scope, budget);
   bool yes = list_matches(s, el, &m);
-  if (steps) *steps = m.steps;
+  if (budget) budget->steps = m.steps;
   return yes;
 }
 
 size_t sel_select(const sel_list *s, const GumboNode *root, bool (*found)(GumboNode *el, void *ud), void *ud,
-                  uint64_t *steps) {
+                  sel_budget *budget) {
   if (!s || !root) return 0;
   mctx m;
-  mctx_init(&m, root, steps);
+  mctx_init(&m, root, budget);
   size_t n = 0;
   for (GumboNode *x = dom_next_element(root, root); x && m.steps; x = dom_next_element(x, root)) {
     if (!list_matches(s, x, &m)) continue;
     n++;
     if (!found(x, ud)) break;
   }
-  if (steps) *steps = m.steps;
+  if (budget) budget->steps = m.steps;
   return n;
 }

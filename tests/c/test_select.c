@@ -512,6 +512,8 @@ static bool count_only(GumboNode *el, void *ud) {
   return true;
 }
 
+static bool stop_third_time(void *ud) { return ++*(int *)ud == 3; }
+
 /* A step is one element tried against one compound: the budget bounds
  * selectors whose work grows with the square of the page, and stops them. */
 static void test_budget(void) {
@@ -530,35 +532,41 @@ static void test_budget(void) {
     sel_list *s = sel_compile(cases[i].sel, strlen(cases[i].sel), NULL, err, sizeof err);
     CHECK(s != NULL);
     /* Unbounded: the answer, and the steps it took. */
-    uint64_t plenty = UINT64_MAX;
+    sel_budget plenty = {UINT64_MAX, NULL, NULL};
     size_t n = 0;
     CHECK(sel_select(s, dom_root(d), count_only, &n, &plenty) == cases[i].want);
     CHECK(n == cases[i].want);
-    uint64_t used = UINT64_MAX - plenty;
-    CHECK(used >= WIDTH && plenty > 0);
+    uint64_t used = UINT64_MAX - plenty.steps;
+    CHECK(used >= WIDTH && plenty.steps > 0);
     /* Exactly enough; one step short runs out. */
-    uint64_t steps = used;
+    sel_budget steps = {used, NULL, NULL};
     n = 0;
-    CHECK(sel_select(s, dom_root(d), count_only, &n, &steps) == cases[i].want && steps == 0);
-    steps = used - 1;
+    CHECK(sel_select(s, dom_root(d), count_only, &n, &steps) == cases[i].want && steps.steps == 0);
+    steps.steps = used - 1;
     sel_select(s, dom_root(d), count_only, &n, &steps);
-    CHECK(steps == 0);
+    CHECK(steps.steps == 0);
     const GumboNode *ul = dom_next_element(dom_root(d), dom_root(d));
     while (ul && strcmp(dom_tag_name(ul), "ul") != 0) ul = dom_next_element(ul, dom_root(d));
-    steps = 10;
+    steps.steps = 10;
     sel_matches(s, dom_next_element(ul, ul), NULL, &steps);
-    CHECK(steps < 10);
+    CHECK(steps.steps < 10);
     sel_free(s);
   }
   /* Quadratic: every li tries every later sibling. */
   sel_list *s = sel_compile(":has(~ b)", 9, NULL, err, sizeof err);
-  uint64_t steps = UINT64_MAX;
+  sel_budget steps = {UINT64_MAX, NULL, NULL};
   size_t n = 0;
   sel_select(s, dom_root(d), count_only, &n, &steps);
-  CHECK(UINT64_MAX - steps > (uint64_t)WIDTH * WIDTH / 2);
-  steps = 100000;
+  CHECK(UINT64_MAX - steps.steps > (uint64_t)WIDTH * WIDTH / 2);
+  steps.steps = 100000;
   sel_select(s, dom_root(d), count_only, &n, &steps);
-  CHECK(steps == 0);
+  CHECK(steps.steps == 0);
+  /* A caller's clock, asked every SEL_STOP_STEPS steps: its first "stop"
+   * ends the call with the budget out, however many steps are left. */
+  int asked = 0;
+  steps = (sel_budget){UINT64_MAX, stop_third_time, &asked};
+  sel_select(s, dom_root(d), count_only, &n, &steps);
+  CHECK(steps.steps == 0 && asked == 3);
   sel_free(s);
   dom_free(d);
 
@@ -573,15 +581,15 @@ static void test_budget(void) {
   const char *walks[] = {":indeterminate", ":checked", "input:default", ":lang(en)", ":dir(rtl)", ":read-write"};
   for (size_t i = 0; i < sizeof walks / sizeof *walks; i++) {
     s = sel_compile(walks[i], strlen(walks[i]), NULL, err, sizeof err);
-    steps = UINT64_MAX;
+    steps.steps = UINT64_MAX;
     n = 0;
     sel_select(s, dom_root(d), count_only, &n, &steps);
-    uint64_t used = UINT64_MAX - steps;
+    uint64_t used = UINT64_MAX - steps.steps;
     if (i == 0) CHECK(n == WIDTH && used > (uint64_t)WIDTH * WIDTH / 2);
     else CHECK(used > (uint64_t)WIDTH);
-    steps = used / 2;
+    steps.steps = used / 2;
     sel_select(s, dom_root(d), count_only, &n, &steps);
-    CHECK(steps == 0);
+    CHECK(steps.steps == 0);
     sel_free(s);
   }
   dom_free(d);

@@ -122,6 +122,8 @@ describe("the time budget", function()
         for _ = 1, 1e9 do if a == b then same = same + 1 end end
       ]],
       xpcall = "xpcall(function() while true do end end, function() while true do end end)",
+      -- one selector call, quadratic in a wide page, with no instruction limit
+      select = [[glean.html(("<p></p>"):rep(100000)):select("p:has(~ b)")]],
     }
     local code, records, err = crawl(adapter("slow.lua", SLOW), {"--time-limit", "0", "--time-limit-seconds", "1"})
     assert.is_not_nil(code, "glean hung: " .. err)
