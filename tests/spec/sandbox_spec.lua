@@ -78,6 +78,7 @@ describe("the sandbox", function()
           ["require helper"] = try(function() assert(require("helper").answer == 42) end),
           ["require glean"] = try(function() assert(require("glean").json.encode({1}) == "[1]") end),
           ["__gc"] = try(function() setmetatable({}, {__gc = function() end}) end),
+          ["glean.session"] = try(function() glean.session{workers = 1}:close() end),
         }
       end
       local at_load = probes()
@@ -96,7 +97,7 @@ describe("the sandbox", function()
 
   describe("an adapter run by glean run", function()
     local FORBIDDEN = {"os.execute", "os.exit", "os.remove", "io.popen", "io.open for writing", "package.loadlib",
-                       "debug", "binary chunk", "require lfs", "__gc"}
+                       "debug", "binary chunk", "require lfs", "__gc", "glean.session"}
     local ALLOWED = {"io.open for reading", "text chunk", "require helper", "require glean"}
 
     it("gets no os.execute, io.popen, writing io.open, package.loadlib, debug, binary chunks, nor modules from outside its folder", function()
@@ -195,6 +196,71 @@ describe("the sandbox", function()
         assert.equal(2, code, table.concat(args, " "))
         assert.matches("^glean: ", err)
       end
+    end)
+  end)
+
+  describe("open files", function()
+    it("an adapter holding 1000 files at load still crawls its pages", function()
+      local server = support.serve_dir(site)
+      local path = write(dir .. "/hoard.lua", ([[
+        KEEP = {}
+        local refused
+        for i = 1, 1000 do
+          local f, err = io.open("helper.lua")
+          if not f then refused = err break end
+          KEEP[i] = f
+        end
+        return {
+          start_urls = {%q, %q, %q},
+          pages = {{path = "/", parse = function(page) return {url = page.url, kept = #KEEP, refused = refused} end}},
+        }
+      ]]):format(server.base .. "/one", server.base .. "/two", server.base .. "/three"))
+      -- Few descriptors, as on a busy host: 1000 files would be all of them.
+      local code, out, err = support.run({"run", path, "--progress", "0", "--ignore-robots"}, nil, "ulimit -n 256")
+      server.stop()
+      assert.equal(0, code, err)
+      local records = support.records(out)
+      assert.equal(3, #records, err)
+      for _, r in ipairs(records) do
+        assert.equal(64, r.kept)
+        assert.equal("io.open of 'helper.lua': too many open files: an adapter may hold 64 at once", r.refused)
+      end
+    end)
+
+    it("frees the slot of a file closed, read to its end by io.lines, or dropped", function()
+      local adapter = assert(cli.load_adapter(write(dir .. "/slots.lua", [[
+        local function fill()
+          local got = {}
+          for i = 1, 100 do
+            local f = io.open("helper.lua")
+            if not f then break end
+            got[i] = f
+          end
+          return got
+        end
+        local t = {}
+        local files = fill()
+        t.first = #files
+        t.refused = select(2, io.open("helper.lua"))
+        t.lines_refused = select(2, pcall(io.lines, "helper.lua"))
+        for _, f in ipairs(files) do f:close() end
+        t.after_close = #fill() -- and dropped at once
+        t.after_drop = #fill()
+        local iters = {}
+        for i = 1, 64 do iters[i] = io.lines("helper.lua") end
+        t.lines_held = select(2, io.open("helper.lua"))
+        for _, it in ipairs(iters) do for _ in it do end end
+        t.after_lines = #fill()
+        return {pages = {}, result = t}
+      ]])))
+      local t = adapter.result
+      assert.equal(64, t.first)
+      assert.matches("too many open files: an adapter may hold 64 at once", t.refused)
+      assert.matches("io.lines of 'helper.lua': too many open files: an adapter may hold 64 at once", t.lines_refused)
+      assert.equal(64, t.after_close)
+      assert.equal(64, t.after_drop)
+      assert.matches("too many open files", t.lines_held)
+      assert.equal(64, t.after_lines)
     end)
   end)
 

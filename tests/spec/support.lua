@@ -19,10 +19,11 @@ end
 support.quote = quote
 
 -- Runs glean with the given arguments (and optional stdin text); returns
--- exit code, stdout, stderr.
-function support.run(args, stdin)
+-- exit code, stdout, stderr. before, if any, is shell run first in glean's
+-- shell (e.g. "ulimit -n 256").
+function support.run(args, stdin, before)
   local out, err = os.tmpname(), os.tmpname()
-  local cmd = quote(support.glean_bin)
+  local cmd = (before and before .. "; exec " or "") .. quote(support.glean_bin)
   for _, a in ipairs(args) do cmd = cmd .. " " .. quote(a) end
   local input = "/dev/null"
   if stdin then

@@ -6,7 +6,8 @@
 --     os.remove, io.popen, io.open but for reading, package, debug, load of
 --     binary chunks, __gc metamethods (they run outside any limit), nor
 --     metatables it did not set itself (the runtime's own would let it
---     reach code that runs outside its limits);
+--     reach code that runs outside its limits), nor more than 64 files
+--     open at once (descriptors are the crawl's sockets too);
 --   * require of "glean" (its own copy of the library table) and of the
 --     modules in its own folder only;
 -- and its code (main chunk, match functions, handlers) runs under the
@@ -212,16 +213,61 @@ local function in_folder(dir)
   end
 end
 
+-- A full collection in one instruction, as adapter code: charged as what
+-- it walks (an instruction per 64 bytes of the heap), which reads the
+-- clock too.
+local function collect_charged(opt, ...)
+  local results = table.pack(collectgarbage(opt, ...))
+  limits.spend(math.floor(collectgarbage("count") * 16))
+  return table.unpack(results, 1, results.n)
+end
+
+-- Each open file takes a descriptor, and a crawl out of descriptors opens
+-- no socket: every page would fail. An adapter holds at most MAX_OPEN at
+-- once. files_held() -> room(fn, path), which says whether one more may be
+-- opened (else nil and a message naming the limit), and hold(file), which
+-- counts a file just opened. The files are weak keys: one the adapter
+-- dropped is closed by the collector, and counted no more.
+local MAX_OPEN = 64
+
+local function files_held()
+  local held, n = setmetatable({}, {__mode = "k"}), 0
+  local function recount()
+    n = 0
+    for f in pairs(held) do
+      -- a file the collector closed stays a key until the next collection
+      if io.type(f) == "file" then n = n + 1 else held[f] = nil end
+    end
+  end
+  local function room(fn, path)
+    if n < MAX_OPEN then return true end
+    recount()
+    if n < MAX_OPEN then return true end
+    collect_charged("collect")
+    recount()
+    if n < MAX_OPEN then return true end
+    return nil, ("%s of '%s': too many open files: an adapter may hold %d at once"):format(fn, path, MAX_OPEN)
+  end
+  local function hold(f)
+    if io.type(f) == "file" and not held[f] then
+      held[f] = true
+      n = n + 1
+    end
+  end
+  return room, hold
+end
+
 -- ---- the library: what of glean an adapter gets ------------------------------
 
 -- Not the crawl's machinery: an adapter fetches with glean.fetch, through
 -- the crawl's engine and under the crawl's limits, and starts no crawl,
--- engine or frontier of its own.
+-- engine (a session is one), or frontier of its own.
 local NOT_FOR_ADAPTERS = {
   engine = "glean.engine (an adapter fetches with glean.fetch, through the crawl's engine)",
   current_engine = "glean.current_engine (the crawl's engine is the crawl's)",
   use_engine = "glean.use_engine (the crawl's engine is the crawl's)",
   frontier = "glean.frontier (the crawl's own)",
+  session = "glean.session (an engine of its own: an adapter fetches with glean.fetch, through the crawl's engine)",
   crawl = "glean.crawl (a crawl inside an adapter would escape the crawl's limits)",
   session = "glean.session (it runs an engine of its own and blocks the crawl's loop; the crawl's own"
     .. " per-host politeness applies to glean.fetch)",
@@ -289,14 +335,28 @@ local function restricted_env(dir)
   env.os = {}
   for _, name in ipairs(SAFE_OS) do env.os[name] = os[name] end
   local file = in_folder(dir)
+  local room, hold = files_held()
+  -- io.lines raises where io.open returns nil: each keeps its own way of failing.
+  local function lines(iter, state, init, f)
+    hold(f)
+    return iter, state, init, f
+  end
   env.io = {
     type = io.type,
     lines = function(path, ...)
-      return io.lines(file("io.lines", path, 2), ...)
+      local real = file("io.lines", path, 2)
+      local ok, err = room("io.lines", path)
+      if not ok then error(err, 2) end
+      return lines(io.lines(real, ...))
     end,
     open = function(path, mode)
       if mode ~= nil and mode ~= "r" and mode ~= "rb" then refuse(("io.open with mode '%s'"):format(tostring(mode))) end
-      return io.open(file("io.open", path, 2), mode)
+      local real = file("io.open", path, 2)
+      local ok, err = room("io.open", path)
+      if not ok then return nil, err end
+      local f, why, code = io.open(real, mode)
+      hold(f)
+      return f, why, code
     end,
   }
   -- Text chunks only, with the adapter's globals unless told otherwise.
@@ -330,11 +390,7 @@ local function restricted_env(dir)
     opt = opt or "collect"
     if not SAFE_GC[opt] then refuse(("collectgarbage('%s')"):format(tostring(opt))) end
     if opt ~= "collect" and opt ~= "step" then return collectgarbage(opt, ...) end
-    -- A walk of the whole heap in one instruction: charged as what it
-    -- touches (an instruction per 64 bytes), which reads the clock too.
-    local results = table.pack(collectgarbage(opt, ...))
-    limits.spend(math.floor(collectgarbage("count") * 16))
-    return table.unpack(results, 1, results.n)
+    return collect_charged(opt, ...)
   end
 
   local lib = library()
