@@ -267,7 +267,6 @@ local NOT_FOR_ADAPTERS = {
   current_engine = "glean.current_engine (the crawl's engine is the crawl's)",
   use_engine = "glean.use_engine (the crawl's engine is the crawl's)",
   frontier = "glean.frontier (the crawl's own)",
-  session = "glean.session (an engine of its own: an adapter fetches with glean.fetch, through the crawl's engine)",
   crawl = "glean.crawl (a crawl inside an adapter would escape the crawl's limits)",
   session = "glean.session (it runs an engine of its own and blocks the crawl's loop; the crawl's own"
     .. " per-host politeness applies to glean.fetch)",
