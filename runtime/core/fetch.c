@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fetch_decode.h"
+#include "fetch_cookies.h"
 #include "fetch_headers.h"
 #include "fetch_retry.h"
 #include "url.h"
@@ -111,6 +112,7 @@ struct fetch_engine {
   uint64_t next_id, rng;
   fetch_stats stats;
   size_t queued_body;  /* request-body bytes held by undelivered jobs */
+  size_t new_cookies;  /* Set-Cookie lines since the jar was last bounded */
   unsigned char retry_status[600];  /* 1 for each retried HTTP status */
   bool in_run;
 };
@@ -1285,6 +1287,15 @@ static bool fetch_classify(fetch_engine *e, fetch_job *j, CURLcode rc) {
 static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {
   fetch_response *r = j->res;
   CURL *h = j->easy;
+  if (e->share) {
+    /* Bounding the jar reads it whole: once per so many new cookies, which
+     * lets it pass its bounds by at most that many and one response's. */
+    e->new_cookies += j->hdr.set_cookies;
+    if (e->new_cookies >= COOKIES_PER_DOMAIN) {
+      e->new_cookies = 0;
+      cookies_bound(h);
+    }
+  }
   fetch_take_info(j, h);
   curl_multi_remove_handle(e->multi, h);
   curl_easy_cleanup(h);

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void headers_init(headers_collector *c, size_t max_lines, size_t max_bytes) {
   *c = (headers_collector){.max_lines = max_lines, .max_bytes = max_bytes};
@@ -97,6 +98,7 @@ bool headers_line(headers_collector *c, const char *line, size_t len) {
   if (!colon || colon == line) return true;  /* not a header: libcurl let it by, we do too */
   const char *v = colon + 1, *end = line + n;
   while (v < end && (*v == ' ' || *v == '\t')) v++;
+  if (colon - line == 10 && strncasecmp(line, "set-cookie", 10) == 0) c->set_cookies++;
   return headers_add(c, line, (size_t)(colon - line), v, (size_t)(end - v)) || headers_fail(c, HEADERS_NO_MEMORY);
 }
 

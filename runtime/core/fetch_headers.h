@@ -18,6 +18,7 @@ typedef struct headers_collector {
   size_t max_lines, max_bytes;  /* 0: no limit */
   bool complete;       /* its blank line came: what follows is body or trailers */
   bool seen;           /* any header line came in this try */
+  size_t set_cookies;  /* Set-Cookie lines in this try, redirects' too */
   headers_status status;
 } headers_collector;
 
