@@ -91,15 +91,17 @@ static void note_error(void *ud, const char *url, const char *message) {
   snprintf(e->message, sizeof e->message, "%s", message);
 }
 
-/* A handler stuck in Lua, with no time limit of either kind: only
- * glean_cancel ends it, in glean_extract and in glean_crawl (the page
- * fails, naming the cancel), and the runtime works after. The alarm fails
- * the test if a call never returns. */
+/* Handlers stuck in Lua, or in one C call (a selector, a pattern), with no
+ * time limit of either kind: only glean_cancel ends them, in glean_extract
+ * and in glean_crawl (the page fails, naming the cancel), and the runtime
+ * works after. The alarm fails the test if a call never returns. */
 static void test_cancel_handler(void) {
   glean_runtime *rt = glean_new();
   const char *adapter =
     "return {pages = {{path = '^/about%-us/', parse = function() while true do end end},"
-    "                 {path = '.', parse = function(page) return {title = page:text('title')} end}}}";
+    "  {path = '^/select/', parse = function() glean.html(('<p></p>'):rep(100000)):select('p:has(~ b)') end},"
+    "  {path = '^/pattern/', parse = function() return {x = ('a'):rep(100000):find('.-.-.-b')} end},"
+    "  {path = '.', parse = function(page) return {title = page:text('title')} end}}}";
   CHECK(glean_load_adapter_string(rt, adapter, strlen(adapter), "stuck") == GLEAN_OK);
   glean_set_log(rt, quiet, NULL);
   CHECK(glean_set_option(rt, "time-limit", "0") == GLEAN_OK);
@@ -113,14 +115,18 @@ static void test_cancel_handler(void) {
   const char *html = "<title>fine</title>";
   canceller c;
 
-  alarm(20);
-  cancel_start(&c, rt);
-  CHECK(glean_extract(rt, "https://x.test/about-us/", html, strlen(html), "text/html", &ecb) == GLEAN_ECANCELLED);
-  pthread_join(c.thread, NULL);
-  CHECK(strstr(glean_errmsg(rt), "cancelled") != NULL);
-  CHECK(errors.count == 1 && strstr(errors.message, "cancelled") != NULL);
-  CHECK(glean_extract(rt, "https://x.test/", html, strlen(html), "text/html", &cb) == GLEAN_OK);
-  CHECK(records.count == 1);
+  alarm(30);
+  const char *stuck[] = {"https://x.test/about-us/", "https://x.test/select/", "https://x.test/pattern/"};
+  for (size_t i = 0; i < sizeof stuck / sizeof *stuck; i++) {
+    errors.count = 0;
+    cancel_start(&c, rt);
+    CHECK(glean_extract(rt, stuck[i], html, strlen(html), "text/html", &ecb) == GLEAN_ECANCELLED);
+    pthread_join(c.thread, NULL);
+    CHECK(strstr(glean_errmsg(rt), "cancelled") != NULL);
+    CHECK(errors.count == 1 && strstr(errors.message, "cancelled") != NULL);
+    CHECK(glean_extract(rt, "https://x.test/", html, strlen(html), "text/html", &cb) == GLEAN_OK);
+    CHECK(records.count == i + 1);
+  }
 
   errors.count = 0;
   const char *urls[] = {ORIGIN "/about-us/"};
@@ -129,7 +135,7 @@ static void test_cancel_handler(void) {
   pthread_join(c.thread, NULL);
   CHECK(errors.count == 1 && strstr(errors.message, "cancelled") != NULL);
   CHECK(glean_extract(rt, "https://x.test/", html, strlen(html), "text/html", &cb) == GLEAN_OK);
-  CHECK(records.count == 2);
+  CHECK(records.count == 4);
   alarm(0);
   collected_reset(&records);
   glean_destroy(rt);
