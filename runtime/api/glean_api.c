@@ -289,6 +289,8 @@ glean_status glean_extract(glean_runtime *rt, const char *url, const void *bytes
   if (st != GLEAN_OK) return st;
   if (!url || (!bytes && len)) return api_fail(rt, GLEAN_EINVAL, "glean_extract: no URL or no bytes");
   if (!rt->have_adapter) return api_fail(rt, GLEAN_ENOADAPTER, "glean_extract: no adapter loaded");
+  /* A handler too short to meet the budget's checks would not see it. */
+  if (api_cancelled(rt)) return api_fail(rt, GLEAN_ECANCELLED, "glean_extract: cancelled before it started");
   api_extract_args a = {.rt = rt, .url = url, .bytes = bytes ? bytes : "", .len = len};
   fetch_parse_content_type(content_type, &a.type, &a.charset);
   rt->documents++;

@@ -136,6 +136,21 @@ static void test_cancel_handler(void) {
   CHECK(errors.count == 1 && strstr(errors.message, "cancelled") != NULL);
   CHECK(glean_extract(rt, "https://x.test/", html, strlen(html), "text/html", &cb) == GLEAN_OK);
   CHECK(records.count == 4);
+
+  /* Cancelled before: the next extraction stops however short its handler,
+   * and the one after runs. */
+  glean_cancel(rt);
+  CHECK(glean_extract(rt, "https://x.test/", html, strlen(html), "text/html", &cb) == GLEAN_ECANCELLED);
+  CHECK(glean_extract(rt, "https://x.test/", html, strlen(html), "text/html", &cb) == GLEAN_OK);
+  CHECK(records.count == 5);
+
+  /* An adapter whose main chunk never returns: the one loaded before stays. */
+  const char *forever = "while true do end";
+  cancel_start(&c, rt);
+  CHECK(glean_load_adapter_string(rt, forever, strlen(forever), "forever") == GLEAN_ECANCELLED);
+  pthread_join(c.thread, NULL);
+  CHECK(glean_extract(rt, "https://x.test/", html, strlen(html), "text/html", &cb) == GLEAN_OK);
+  CHECK(records.count == 6);
   alarm(0);
   collected_reset(&records);
   glean_destroy(rt);
