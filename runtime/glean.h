@@ -58,7 +58,7 @@ typedef enum glean_status {
   GLEAN_EPAGE = -7,       /* a page failed (bad document, handler error, record refused);
                              for a crawl: at least one page failed, the others were handled */
   GLEAN_ECRAWL = -8,      /* the crawl could not run (no URLs, a bad option, a stats file) */
-  GLEAN_ECANCELLED = -9,  /* the crawl stopped at glean_cancel */
+  GLEAN_ECANCELLED = -9,  /* the call stopped at glean_cancel */
 } glean_status;
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
@@ -119,7 +119,8 @@ void glean_set_log(glean_runtime *rt, glean_log_fn fn, void *ud);
 /* Loads the adapter in the Lua file at path (its folder goes on the module
  * path for the helpers it requires), replacing any loaded before.
  * GLEAN_EADAPTER if it cannot be read, raises an error or is not a valid
- * adapter; the one loaded before, if any, stays. */
+ * adapter, GLEAN_ECANCELLED if glean_cancel ended its main chunk; the one
+ * loaded before, if any, stays. */
 glean_status glean_load_adapter(glean_runtime *rt, const char *path);
 
 /* The same from source text; name stands for the file in messages. */
@@ -151,22 +152,33 @@ typedef struct glean_callbacks {
  * the encoding announced; NULL: none, the document's own declarations or
  * UTF-8 detection decide). Records go to cb->record. Returns GLEAN_OK (the
  * rule ran, perhaps with no record), GLEAN_ENORULE, GLEAN_EPAGE (the error
- * callback was told too; the runtime stays usable), GLEAN_ENOADAPTER. */
+ * callback was told too; the runtime stays usable), GLEAN_ECANCELLED (the
+ * same, the page stopped by glean_cancel), GLEAN_ENOADAPTER. */
 glean_status glean_extract(glean_runtime *rt, const char *url, const void *bytes, size_t len,
                            const char *content_type, const glean_callbacks *cb);
 
 /* Crawls from the n URLs given (n 0: the adapter's start_urls) as
  * `glean run` does, with the options set; records and failed pages go to
  * the callbacks as they come. Returns when the crawl is done: GLEAN_OK,
- * GLEAN_EPAGE (some pages failed), GLEAN_ECANCELLED, GLEAN_ECRAWL,
- * GLEAN_ENOADAPTER. */
+ * GLEAN_EPAGE (some pages failed), GLEAN_ECANCELLED (glean_cancel),
+ * GLEAN_ECRAWL, GLEAN_ENOADAPTER. */
 glean_status glean_crawl(glean_runtime *rt, const char *const *urls, size_t n, const glean_callbacks *cb);
 
-/* Any thread, any time while rt exists: the crawl running in rt stops
- * promptly and cleanly (requests in flight are dropped, records already
- * emitted stay whole, the stats are final) and returns GLEAN_ECANCELLED;
- * if none is running, the next glean_crawl does so at once. Extraction is
- * not affected. */
+/* Any thread, any time while rt exists: the glean_crawl or glean_extract
+ * running in rt stops promptly and cleanly and returns GLEAN_ECANCELLED;
+ * if none is running, the next one does so at once. The call it stopped
+ * spends the request (one that comes as a call ends may be taken by it or
+ * by the next). A crawl drops its requests in flight; records already
+ * emitted stay whole, the stats are final. The adapter code running (a
+ * handler, a page rule) ends as at its time limit, with the error
+ * "cancelled: the host called glean_cancel", and its page fails (the
+ * error callback hears of it): a loop in Lua within a few instructions, a
+ * C call that counts its work (selectors, patterns, the string and table
+ * functions, JSON, text) at its next check of the budget; a C call that
+ * does not (a parse; table.move through C metamethods with the time limits
+ * off) ends first. An adapter's main chunk still running in
+ * glean_load_adapter ends too (GLEAN_ECANCELLED). glean_set_option is not
+ * affected. */
 void glean_cancel(glean_runtime *rt);
 
 /* The runtime's counts since glean_new, as a JSON object:

@@ -2,13 +2,14 @@
  * bindings: a glean_runtime is one Lua state with the glean library and its
  * glean.embed module (runtime/lua/glean/embed.lua), the host's callbacks
  * bridged to that state's logger, record sink and crawl, and a cancel
- * request any thread may make. */
+ * request any thread may make: the state's interrupt (llimits.c), which
+ * ends the adapter code running and which the crawl loop polls between
+ * pages. */
 #include <inttypes.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ struct glean_runtime {
   bool have_adapter;
   bool busy;                  /* running Lua: the callbacks must not re-enter */
   const glean_callbacks *cb;  /* the running call's */
-  atomic_bool cancel;         /* the one field other threads touch (and lrt's wakeup) */
+  llimits *limits;            /* its interrupt and lrt's wakeup: what other threads touch */
   glean_log_fn log_fn;
   void *log_ud;
   uint64_t documents, records, errors, crawls;
@@ -82,7 +83,7 @@ static int api_on_error(lua_State *L) {
  * glean_cancel was called (the command line counts Ctrl-Cs instead). */
 static int api_interrupts(lua_State *L) {
   glean_runtime *rt = lua_touserdata(L, lua_upvalueindex(1));
-  lua_pushinteger(L, atomic_load(&rt->cancel) ? 2 : 0);
+  lua_pushinteger(L, llimits_cancelled(rt->limits) ? 2 : 0);
   return 1;
 }
 
@@ -130,6 +131,11 @@ static int api_run(glean_runtime *rt, lua_CFunction fn, void *args, const glean_
   return rc;
 }
 
+/* At the end of a call that runs adapter code: whether a cancel request
+ * came for it (or before it), which is then spent. One that comes after
+ * this look is the next call's. */
+static bool api_cancelled(glean_runtime *rt) { return llimits_cancel(rt->limits, false); }
+
 /* ---- runtimes ------------------------------------------------------------ */
 
 static int api_open(lua_State *L) {
@@ -140,6 +146,7 @@ static int api_open(lua_State *L) {
   lua_pushcclosure(L, api_interrupts, 1);
   lua_setfield(L, -2, "interrupts");
   rt->lrt = lglean_get(L);
+  if (!(rt->limits = llimits_get_interrupt(L))) return luaL_error(L, "glean: the state has no limits");
   sink *records = sink_callback(api_on_record, rt);
   if (!records) return luaL_error(L, "out of memory");
   lglean_set_records(rt->lrt, records);
@@ -153,7 +160,6 @@ static int api_open(lua_State *L) {
 glean_runtime *glean_new(void) {
   glean_runtime *rt = calloc(1, sizeof *rt);
   if (!rt) return NULL;
-  atomic_init(&rt->cancel, false);
   rt->L = luaL_newstate();
   if (!rt->L) {
     free(rt);
@@ -234,6 +240,7 @@ static int api_load_lua(lua_State *L) {
 
 static glean_status api_load(glean_runtime *rt, api_load_args *a) {
   int rc = api_run(rt, api_load_lua, a, NULL);
+  if (rc != LUA_OK && api_cancelled(rt)) return GLEAN_ECANCELLED;
   if (rc == LUA_OK) rt->have_adapter = true;
   return rc == LUA_OK ? GLEAN_OK : rc == LUA_ERRMEM ? GLEAN_ENOMEM : GLEAN_EADAPTER;
 }
@@ -282,16 +289,19 @@ glean_status glean_extract(glean_runtime *rt, const char *url, const void *bytes
   if (st != GLEAN_OK) return st;
   if (!url || (!bytes && len)) return api_fail(rt, GLEAN_EINVAL, "glean_extract: no URL or no bytes");
   if (!rt->have_adapter) return api_fail(rt, GLEAN_ENOADAPTER, "glean_extract: no adapter loaded");
+  /* A handler too short to meet the budget's checks would not see it. */
+  if (api_cancelled(rt)) return api_fail(rt, GLEAN_ECANCELLED, "glean_extract: cancelled before it started");
   api_extract_args a = {.rt = rt, .url = url, .bytes = bytes ? bytes : "", .len = len};
   fetch_parse_content_type(content_type, &a.type, &a.charset);
   rt->documents++;
   int rc = api_run(rt, api_extract_lua, &a, cb);
   free(a.type);
   free(a.charset);
+  bool cancelled = api_cancelled(rt);
   if (rc == LUA_ERRMEM) return GLEAN_ENOMEM;
   if (rc != LUA_OK) {
     api_report(rt, cb, url, rt->errmsg);
-    return GLEAN_EPAGE;
+    return cancelled ? GLEAN_ECANCELLED : GLEAN_EPAGE;
   }
   if (!a.matched) return api_fail(rt, GLEAN_ENORULE, "no page rule of the adapter matches %s", url);
   return GLEAN_OK;
@@ -338,10 +348,11 @@ glean_status glean_crawl(glean_runtime *rt, const char *const *urls, size_t n, c
   api_crawl_args a = {.rt = rt, .urls = urls, .n = n};
   int rc = api_run(rt, api_crawl_lua, &a, cb);
   rt->crawls++;
-  /* The request was for this crawl (or it came after its last look). */
-  atomic_store(&rt->cancel, false);
+  bool cancelled = api_cancelled(rt);
   if (rc == LUA_ERRMEM) return GLEAN_ENOMEM;
-  if (rc != LUA_OK) return GLEAN_ECRAWL;
+  /* A cancel can end adapter code the crawl runs outside a page (its rules
+   * for the start URLs): the crawl stops there. */
+  if (rc != LUA_OK) return cancelled ? api_fail(rt, GLEAN_ECANCELLED, "the crawl was cancelled") : GLEAN_ECRAWL;
   if (a.interrupted) return api_fail(rt, GLEAN_ECANCELLED, "the crawl was cancelled");
   if (a.failed) return api_fail(rt, GLEAN_EPAGE, "some pages failed (see the stats)");
   return GLEAN_OK;
@@ -349,7 +360,7 @@ glean_status glean_crawl(glean_runtime *rt, const char *const *urls, size_t n, c
 
 void glean_cancel(glean_runtime *rt) {
   if (!rt) return;
-  atomic_store(&rt->cancel, true);
+  llimits_cancel(rt->limits, true);
   lglean_wakeup(rt->lrt);
 }
 

@@ -109,6 +109,17 @@ lua_Integer llimits_left(lua_State *L);
 /* Whether an adapter call is in progress under a time limit (instructions
  * or seconds): the limits an adapter may not raise then hold. */
 bool llimits_timed(lua_State *L);
+/* The embedding API's glean_cancel: llimits_get_interrupt, on the state's
+ * thread, gives the state's limits (NULL: none). From any thread then,
+ * llimits_cancel(m, true) ends the adapter code running and any that
+ * starts later as glean_lua_interrupt does, with the error "cancelled";
+ * llimits_cancel(m, false) lets adapter code run again. Both return
+ * whether it was set before; llimits_cancelled says whether it is. One
+ * atomic, so a cancel racing the end of a call is never half taken. */
+typedef struct llimits llimits;
+llimits *llimits_get_interrupt(lua_State *L);
+bool llimits_cancel(llimits *m, bool on);
+bool llimits_cancelled(llimits *m);
 /* Makes the state's string.find, match, gmatch and gsub charge their
  * matching to that budget in adapter calls (once; lpattern.c). */
 void lpattern_open(lua_State *L);

@@ -26,7 +26,10 @@
  * parsing, ldom.c; json encoding, ljson.c; the table and string functions
  * that loop, lcharged.c) charges its steps through llimits_spend, which
  * reads the clock too. A second Ctrl-C or SIGTERM (glean_lua_interrupt)
- * ends adapter code the same way.
+ * and the embedding API's glean_cancel (llimits_cancel, from any thread)
+ * end adapter code the same way: they set the interrupt, an atomic that
+ * the hook and llimits_spend read, and that stays set (every adapter call
+ * after fails at once) until llimits_cancel clears it.
  *
  * The Lua side is the internal module glean.limits (package.preload):
  *   cap([bytes]) -> previous cap (0: none)       active() -> boolean
@@ -44,7 +47,7 @@
  * raised where no handler adds one (the coroutine's own body, once the
  * handler's pcall is done). */
 #include <limits.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -67,7 +70,7 @@
 #define LLIMITS_ALLOC_CHUNK 65536
 
 /* Which limit a meter ran out of. */
-enum { LLIMITS_IN, LLIMITS_INSTRUCTIONS, LLIMITS_SECONDS, LLIMITS_INTERRUPTED };
+enum { LLIMITS_IN, LLIMITS_INSTRUCTIONS, LLIMITS_SECONDS, LLIMITS_INTERRUPTED, LLIMITS_CANCELLED };
 
 typedef struct llimits_meter {
   lua_Integer budget, left; /* instructions; budget 0: no limit */
@@ -78,7 +81,7 @@ typedef struct llimits_meter {
   char trace[2048];         /* see meter:out() */
 } llimits_meter;
 
-typedef struct llimits {
+struct llimits {
   lua_Alloc f;                       /* the allocator wrapped, and its data */
   void *ud;
   size_t used;                       /* bytes the state holds, plus the charges */
@@ -88,8 +91,11 @@ typedef struct llimits {
   int64_t deadline;                  /* monotonic ns; INT64_MAX: none */
   int64_t checked;                   /* when the hook last read the clock */
   size_t allocated;                  /* bytes allocated, not charged yet */
-  volatile sig_atomic_t interrupted; /* llimits_interrupt */
-} llimits;
+  /* 0, LLIMITS_INTERRUPTED or LLIMITS_CANCELLED: set by a signal handler
+   * or another thread, so lock-free (async-signal-safe) and atomic. */
+  atomic_int interrupted;
+};
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler sets the interrupt");
 
 /* The state of a call in progress, saved while another runs inside it. */
 typedef struct llimits_call {
@@ -177,6 +183,8 @@ static const char *llimits_push_message(lua_State *L, const llimits_meter *c) {
       return lua_pushfstring(L, "time limit exceeded: more than %I seconds in one call (time-limit-seconds)",
                              (lua_Integer)c->seconds);
     return lua_pushfstring(L, "time limit exceeded: more than %f seconds in one call (time-limit-seconds)", c->seconds);
+  case LLIMITS_CANCELLED:
+    return lua_pushliteral(L, "cancelled: the host called glean_cancel");
   default:
     return lua_pushliteral(L, "interrupted: stopping now (a second Ctrl-C or SIGTERM)");
   }
@@ -186,7 +194,8 @@ static const char *llimits_push_message(lua_State *L, const llimits_meter *c) {
 static bool llimits_over(llimits *m, int64_t now) {
   llimits_meter *c = m->meter;
   if (!c->out) {
-    if (m->interrupted) c->out = LLIMITS_INTERRUPTED;
+    int why = atomic_load_explicit(&m->interrupted, memory_order_relaxed);
+    if (why) c->out = why;
     else if (c->budget && c->left <= 0) c->out = LLIMITS_INSTRUCTIONS;
     else if (now >= m->deadline) c->out = LLIMITS_SECONDS;
   }
@@ -236,8 +245,16 @@ bool llimits_timed(lua_State *L) {
 
 void glean_lua_interrupt(lua_State *L) {
   llimits *m = llimits_of(L);
-  if (m) m->interrupted = 1;
+  if (m) atomic_store_explicit(&m->interrupted, LLIMITS_INTERRUPTED, memory_order_relaxed);
 }
+
+llimits *llimits_get_interrupt(lua_State *L) { return llimits_of(L); }
+
+bool llimits_cancel(llimits *m, bool on) {
+  return atomic_exchange_explicit(&m->interrupted, on ? LLIMITS_CANCELLED : 0, memory_order_relaxed) != 0;
+}
+
+bool llimits_cancelled(llimits *m) { return atomic_load_explicit(&m->interrupted, memory_order_relaxed) != 0; }
 
 static void llimits_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
@@ -477,6 +494,7 @@ void llimits_open(lua_State *L) {
   if (!llimits_of(L)) {
     llimits *m = lua_newuserdatauv(L, sizeof *m, 0);
     memset(m, 0, sizeof *m);
+    atomic_init(&m->interrupted, 0);
     lua_newtable(L);
     lua_pushcfunction(L, llimits_gc);
     lua_setfield(L, -2, "__gc");

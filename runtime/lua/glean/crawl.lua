@@ -385,6 +385,9 @@ function crawl.run(adapter, options)
   end
 
   for _, url in ipairs(seeds) do
+    -- Stopped already (glean_cancel before the crawl): rule_for is the
+    -- adapter's code, which would fail at once; the loop stops the crawl.
+    if glean.interrupts and glean.interrupts() >= 2 then break end
     if type(url) ~= "string" then error(where .. ": start URLs must be strings", 0) end
     local _, tag = sandbox.call(rule_for, adapter, url)
     local status = frontier:add(url, 0, tag or 0)
