@@ -1,0 +1,200 @@
+-- Resumable crawls (--state): a crawl SIGKILLed at random moments and
+-- restarted until it ends gives exactly one uninterrupted crawl's records in
+-- each kind of --out file; a finished crawl fetches nothing again; refresh =
+-- SECONDS refetches listings and only the new articles; glean state prints a
+-- state file and refuses the ones it must not touch.
+local glean = require "glean"
+local support = require "support"
+local quote = support.quote
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+local function sql(db, query)
+  return sh(("sqlite3 %s %s 2>&1"):format(quote(db), quote(query)))
+end
+
+local function readable(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- One record as a line of text, whatever the sink made of its types.
+local function row(url, title, n)
+  n = tonumber(n)
+  return ("%s\t%s\t%s"):format(url, title, tostring(math.tointeger(n) or n))
+end
+
+local function sorted(list)
+  table.sort(list)
+  return list
+end
+
+local function jsonl_rows(path)
+  local out = {}
+  for _, r in ipairs(support.records(support.slurp(path))) do out[#out + 1] = row(r.url, r.title, r.n) end
+  return sorted(out)
+end
+
+-- The CSV file's data rows as python3's csv module reads them; fails on a
+-- header other than exactly one at the top, a row of another width, or a
+-- last row cut.
+local function csv_rows(path)
+  local doc = glean.json.decode(sh(("python3 -c %s %s"):format(quote(
+    "import csv, io, json, sys\n" ..
+    "text = open(sys.argv[1], newline='', encoding='utf-8').read()\n" ..
+    "print(json.dumps({'rows': list(csv.reader(io.StringIO(text, newline=''))),\n" ..
+    "                  'whole': text == '' or text.endswith('\\n')}))"), quote(path))))
+  assert(doc.whole, path .. ": the last row is cut")
+  assert.same({"url", "title", "n"}, doc.rows[1])
+  local out = {}
+  for i = 2, #doc.rows do
+    local r = doc.rows[i]
+    assert(#r == 3, ("%s: row %d has %d cells"):format(path, i, #r))
+    out[#out + 1] = row(r[1], r[2], r[3])
+  end
+  return sorted(out)
+end
+
+local function sqlite_rows(path)
+  assert.equal("ok\n", sql(path, "PRAGMA integrity_check"))
+  local out = {}
+  for line in sql(path, "SELECT url, title, n FROM gen"):gmatch("[^\n]+") do
+    local url, title, n = line:match("^(.-)|(.-)|(.*)$")
+    out[#out + 1] = row(url, title, n)
+  end
+  return sorted(out)
+end
+
+local ADAPTER = [[
+  local function record(page)
+    return {url = page.url, title = page:text("h1"), n = tonumber(page.url:match("(%d+)/$"))}
+  end
+  return {
+    name = "gen",
+    fields = {"url", "title", "n"},
+    pages = {
+      {path = "^/hold/%d+/$", parse = record},
+      {path = "^/%l+/%d+/$", follow = "a[href]", parse = record},
+    },
+  }
+]]
+
+describe("resumable crawls (--state)", function()
+  local server, dir, adapter, origin, mirror, reference
+
+  -- Seeds: the generated site, a redirect (/moved/2/ to /chain/2/), a 404
+  -- and a slow page (/hold/1/, 1 s), behind a slow robots.txt (1 s).
+  local function crawl_args(extra)
+    local argv = {"run", adapter, origin .. "/site/0/", origin .. "/moved/2/", origin .. "/nope/1/",
+      origin .. "/hold/1/", "--mirror", mirror, "--progress", "0"}
+    for _, a in ipairs(extra) do argv[#argv + 1] = a end
+    return argv
+  end
+
+  local function stats() return server:json("/stats/st.test") end
+  local function hits(path) return stats().hits[path] or 0 end
+
+  setup(function()
+    server = support.server()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. quote(dir)))
+    adapter = dir .. "/gen.lua"
+    local f = assert(io.open(adapter, "w"))
+    f:write(ADAPTER)
+    f:close()
+    assert.equal("configured", server:post("/config/st.test", glean.json.encode({
+      pages = 3000, chain = 5, sleep_ms = 1, hold_ms = 1000, robots_ms = 1000,
+      robots = "User-agent: *\nDisallow: /private/\n"})))
+    origin, mirror = "http://st.test", ("http://st.test=%s/v/st.test"):format(server.base)
+    local out = dir .. "/reference.jsonl"
+    local code, stdout, err = support.spawn(crawl_args({"--out", out})):wait(60)
+    assert.equal(0, code, err)
+    assert.equal("", stdout)
+    reference = jsonl_rows(out)
+    -- The site, the redirect's target and the slow page; not the 404.
+    assert.is_true(#reference > 3000, #reference)
+    local all = table.concat(reference, "\n")
+    assert.truthy(all:find("/chain/2/\tchain 2\t2", 1, true))
+    assert.truthy(all:find("/hold/1/\thold 1\t1", 1, true))
+  end)
+
+  teardown(function()
+    server:stop()
+    os.execute("rm -rf " .. quote(dir))
+  end)
+
+  -- Kills the crawl with SIGKILL during robots.txt, during the slow page,
+  -- then at random moments, restarting it with the same arguments each time
+  -- until it exits 0. Returns the number of kills.
+  local function crawl_killed(args, seed)
+    local rng_state = seed
+    local function random() -- a small LCG: the same kills on every machine
+      rng_state = (rng_state * 1103515245 + 12345) % 2147483648
+      return rng_state / 2147483648
+    end
+    local kills, runs = 0, 0
+    while true do
+      runs = runs + 1
+      assert(runs <= 30, "the crawl never finished")
+      local robots, hold = hits("/robots.txt"), hits("/hold/1/")
+      local proc = support.spawn(crawl_args(args))
+      local moment
+      if kills == 0 then
+        -- robots.txt takes 1 s: kill when its request is in the server.
+        assert.is_true(support.wait_for(function() return hits("/robots.txt") > robots end, 30))
+        moment = "robots.txt"
+      elseif kills == 1 then
+        -- /hold/1/ takes 1 s: kill when its request has come.
+        assert.is_true(support.wait_for(function() return hits("/hold/1/") > hold or proc:done() end, 30))
+        moment = "the slow page"
+      elseif kills < 6 then
+        support.sleep(("%.2f"):format(0.1 + 0.4 * random()))
+        moment = "a random moment"
+      end
+      if moment and not proc:done() then
+        proc:signal("KILL")
+        local code = proc:wait(30)
+        assert.is_not_nil(code, "a killed crawl did not end")
+        if code ~= 0 then kills = kills + 1 end
+      else
+        local code, stdout, err = proc:wait(60)
+        assert.equal(0, code, err)
+        assert.equal("", stdout)
+        return kills
+      end
+    end
+  end
+
+  for _, case in ipairs({
+    {name = "JSON Lines", file = "out.jsonl", rows = jsonl_rows, args = {"--state-commit", "0"}},
+    {name = "CSV", file = "out.csv", rows = csv_rows, args = {}},
+    {name = "SQLite", file = "out.sqlite", rows = sqlite_rows, args = {"--state-commit", "0"}},
+  }) do
+    it("SIGKILLed at random moments and restarted until it ends, it writes one crawl's records to " .. case.name,
+      function()
+        local out, state = dir .. "/" .. case.file, dir .. "/" .. case.file .. ".state"
+        local args = {"--state", state, "--out", out}
+        for _, a in ipairs(case.args) do args[#args + 1] = a end
+        local kills = crawl_killed(args, #case.file)
+        assert.is_true(kills >= 5, kills)
+        assert.same(reference, case.rows(out))
+        -- 2. Run again, it fetches nothing it has handled.
+        local before, bytes = stats().requests, readable(out)
+        local code, stdout, err = support.spawn(crawl_args(args)):wait(60)
+        assert.equal(0, code, err)
+        assert.equal("", stdout)
+        assert.equal(before, stats().requests)
+        assert.same(reference, case.rows(out))
+        if case.file ~= "out.sqlite" then assert.equal(bytes, readable(out)) end
+      end)
+  end
+end)
