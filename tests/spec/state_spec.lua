@@ -198,3 +198,71 @@ describe("resumable crawls (--state)", function()
       end)
   end
 end)
+
+describe("incremental crawls (refresh) and glean state", function()
+  local dir
+
+  setup(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. quote(dir) .. " " .. quote(dir .. "/www")))
+  end)
+
+  teardown(function()
+    os.execute("rm -rf " .. quote(dir))
+  end)
+
+  local function write(path, text)
+    local f = assert(io.open(path, "wb"))
+    f:write(text)
+    f:close()
+    return path
+  end
+
+  local function listing(n)
+    local links = {}
+    for i = 1, n do links[#links + 1] = ('<a href="/a%d.html">article %d</a>'):format(i, i) end
+    write(dir .. "/www/index.html", "<!doctype html><title>news</title>" .. table.concat(links))
+    for i = 1, n do write(("%s/www/a%d.html"):format(dir, i), ("<!doctype html><h1>article %d</h1>"):format(i)) end
+  end
+
+  local NEWS = [[
+    return {
+      name = "news",
+      pages = {
+        {path = "^/$", follow = "a[href]", refresh = 1},
+        {path = "^/a%d+%.html$", parse = function(page) return {url = page.url, title = page:text("h1")} end},
+      },
+    }
+  ]]
+
+  it("a rule with refresh = 1 fetches the listing again and only the articles it has not seen", function()
+    listing(2)
+    local www = support.serve_dir(dir .. "/www")
+    local adapter = write(dir .. "/news.lua", NEWS)
+    local state, out = dir .. "/news.state", dir .. "/news.jsonl"
+    local function run()
+      local before = #www.requests()
+      local code, stdout, err = support.spawn({"run", adapter, www.base .. "/", "--state", state, "--out", out,
+        "--progress", "0"}):wait(30)
+      assert.equal(0, code, err)
+      assert.equal("", stdout)
+      local paths = {}
+      for i = before + 1, #www.requests() do paths[#paths + 1] = www.requests()[i] end
+      return sorted(paths)
+    end
+    local ok, err = pcall(function()
+      assert.same({"/", "/a1.html", "/a2.html", "/robots.txt"}, run())
+      -- Within the second, nothing is old enough to fetch again.
+      assert.same({}, run())
+      listing(4)
+      support.sleep(1.2)
+      assert.same({"/", "/a3.html", "/a4.html"}, run())
+      local titles = {}
+      for _, r in ipairs(support.records(support.slurp(out))) do titles[#titles + 1] = r.title end
+      assert.same({"article 1", "article 2", "article 3", "article 4"}, sorted(titles))
+    end)
+    www.stop()
+    assert(ok, err)
+  end)
+end)
