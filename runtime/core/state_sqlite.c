@@ -243,9 +243,15 @@ static int state_sqlite_check(state_sqlite *q, const char *adapter) {
     return state_sqlite_fail(q, "not a glean state file, or a damaged one");
   int rc = sqlite3_step(st);
   bool ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
-  if (rc == SQLITE_ROW && !ok)
-    snprintf(q->base.err, sizeof q->base.err, "crawl state: damaged (integrity check: %s)",
-             (const char *)sqlite3_column_text(st, 0));
+  if (rc == SQLITE_ROW && !ok) {
+    /* The check's report is lines under a "*** in database main ***"
+     * heading: its first finding makes a one-line error. */
+    const char *report = (const char *)sqlite3_column_text(st, 0);
+    if (strncmp(report, "*** ", 4) == 0 && strchr(report, '\n')) report = strchr(report, '\n') + 1;
+    int len = (int)strcspn(report, "\n");
+    snprintf(q->base.err, sizeof q->base.err, "crawl state: damaged (integrity check: %.*s%s)", len, report,
+             report[len] ? " ..." : "");
+  }
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW) return state_sqlite_fail(q, "not a glean state file, or a damaged one");
   if (!ok) return -1;
