@@ -176,7 +176,8 @@ describe("resumable crawls (--state)", function()
 
   for _, case in ipairs({
     {name = "JSON Lines", file = "out.jsonl", rows = jsonl_rows, args = {"--state-commit", "0"}},
-    {name = "CSV", file = "out.csv", rows = csv_rows, args = {}},
+    -- Commits every second (the default), and a second output beside it.
+    {name = "CSV", file = "out.csv", rows = csv_rows, args = {}, second = "second.jsonl"},
     {name = "SQLite", file = "out.sqlite", rows = sqlite_rows, args = {"--state-commit", "0"}},
   }) do
     it("SIGKILLed at random moments and restarted until it ends, it writes one crawl's records to " .. case.name,
@@ -184,9 +185,12 @@ describe("resumable crawls (--state)", function()
         local out, state = dir .. "/" .. case.file, dir .. "/" .. case.file .. ".state"
         local args = {"--state", state, "--out", out}
         for _, a in ipairs(case.args) do args[#args + 1] = a end
+        local second = case.second and dir .. "/" .. case.second
+        if second then table.move({"--out", second}, 1, 2, #args + 1, args) end
         local kills = crawl_killed(args, #case.file)
         assert.is_true(kills >= 5, kills)
         assert.same(reference, case.rows(out))
+        if second then assert.same(reference, jsonl_rows(second)) end
         -- 2. Run again, it fetches nothing it has handled.
         local before, bytes = stats().requests, readable(out)
         local code, stdout, err = support.spawn(crawl_args(args)):wait(60)
