@@ -243,9 +243,15 @@ static int state_sqlite_check(state_sqlite *q, const char *adapter) {
     return state_sqlite_fail(q, "not a glean state file, or a damaged one");
   int rc = sqlite3_step(st);
   bool ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
-  if (rc == SQLITE_ROW && !ok)
-    snprintf(q->base.err, sizeof q->base.err, "crawl state: damaged (integrity check: %s)",
-             (const char *)sqlite3_column_text(st, 0));
+  if (rc == SQLITE_ROW && !ok) {
+    /* The check's report is lines under a "*** in database main ***"
+     * heading: its first finding makes a one-line error. */
+    const char *report = (const char *)sqlite3_column_text(st, 0);
+    if (strncmp(report, "*** ", 4) == 0 && strchr(report, '\n')) report = strchr(report, '\n') + 1;
+    int len = (int)strcspn(report, "\n");
+    snprintf(q->base.err, sizeof q->base.err, "crawl state: damaged (integrity check: %.*s%s)", len, report,
+             report[len] ? " ..." : "");
+  }
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW) return state_sqlite_fail(q, "not a glean state file, or a damaged one");
   if (!ok) return -1;
@@ -263,15 +269,19 @@ static int state_sqlite_check(state_sqlite *q, const char *adapter) {
     return -1;
   }
   if (!q->insert && state_sqlite_prepare(q) != 0) return -1;
-  if (!adapter) return 0;
+  /* glean writes the adapter with the tables: a file without it is not
+   * one glean wrote, even for `glean state`, which names no adapter. */
   buf owner = BUF_INIT;
   int found = state_sqlite_get(&q->base, "adapter", &owner);
   int rc2 = 0;
   if (found < 0) rc2 = -1;
-  else if (!found || strcmp(buf_str(&owner), adapter) != 0) {
+  else if (!found) {
+    snprintf(q->base.err, sizeof q->base.err, "crawl state: no adapter recorded: not a glean state file, or a damaged one");
+    rc2 = -1;
+  } else if (adapter && strcmp(buf_str(&owner), adapter) != 0) {
     snprintf(q->base.err, sizeof q->base.err,
              "crawl state: the state of adapter '%s', not of '%s' (give this crawl its own --state)",
-             found ? buf_str(&owner) : "?", adapter);
+             buf_str(&owner), adapter);
     rc2 = -1;
   }
   buf_free(&owner);

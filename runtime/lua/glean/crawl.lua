@@ -350,6 +350,9 @@ function crawl.run(adapter, options)
     end
   end
   local t0 = now()
+  -- Pages of earlier runs (the stats count the whole crawl): the progress
+  -- line's rate is this run's.
+  local pages_before = stats.pages
   local in_flight = 0
   -- Handlers not yet finished: this crawl's own count, so that handlers
   -- another crawl left waiting (it failed) cannot keep this one going.
@@ -614,7 +617,8 @@ function crawl.run(adapter, options)
   local function progress(final)
     local elapsed = now() - t0
     local line = ("pages %d | queued %d | in flight %d | %.1f pages/s | errors %d | %.1f MB"):format(
-      stats.pages, frontier:queued(), in_flight, stats.pages / math.max(elapsed, 1e-9), stats.failed, stats.bytes / 1e6)
+      stats.pages, frontier:queued(), in_flight, (stats.pages - pages_before) / math.max(elapsed, 1e-9), stats.failed,
+      stats.bytes / 1e6)
     if tty then
       io.stderr:write("\r\27[K", line, final and "\n" or "")
     elseif every > 0 or final then
