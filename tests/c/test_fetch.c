@@ -1276,6 +1276,28 @@ static void test_body_room(void) {
     fetch_response_free(r);
   }
   fetch_free(e);
+  /* A local file, read on a worker, is held to the room when it comes back. */
+  char tmp[] = "/tmp/glean-room-XXXXXX", path[64];
+  CHECK(mkdtemp(tmp) != NULL);
+  snprintf(path, sizeof path, "%s/big.txt", tmp);
+  char text[5001];
+  memset(text, 'x', 5000);
+  text[5000] = '\0';
+  write_file(path, text);
+  fetch_mirror m = {"https://room.test", tmp};
+  cfg.mirrors = &m;
+  cfg.n_mirrors = 1;
+  e = engine(&cfg);
+  r = get(e, "https://room.test/big.txt");
+  CHECK(r->error == FETCH_MEMORY && r->body.len == 0 && message_names(r, "https://room.test/big.txt"));
+  fetch_response_free(r);
+  room = 6000;
+  r = get(e, "https://room.test/big.txt");
+  CHECK(r->error == FETCH_OK && r->body.len == 5000);
+  fetch_response_free(r);
+  fetch_free(e);
+  unlink(path);
+  rmdir(tmp);
 }
 
 int main(void) {
