@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "dom.h"
@@ -27,6 +28,8 @@ typedef struct lfetch_engine {
   logger log;
   fetch_response **done;  /* delivered by fetch_run, not yet given to Lua */
   size_t n_done, cap_done;
+  lua_State *L;           /* the state's main thread, for body_room */
+  size_t parse_max;       /* see lfetch_parse_after (0: no bound) */
 } lfetch_engine;
 
 /* What the worker thread made of an HTML body. */
@@ -37,6 +40,7 @@ typedef struct lfetch_parsed {
 
 typedef struct lfetch_response {
   fetch_response *res;   /* NULL once closed */
+  size_t charged;        /* what it holds, counted against the memory limit */
 } lfetch_response;
 
 /* ---- options ---------------------------------------------------------------- */
@@ -152,16 +156,43 @@ static bool lfetch_is_html(const char *type) {
   return !type || strcmp(type, "text/html") == 0 || strcmp(type, "application/xhtml+xml") == 0;
 }
 
-/* Worker thread: parse HTML bodies so the Lua thread never waits on Gumbo. */
+/* Worker thread: parse HTML bodies so the Lua thread never waits on Gumbo.
+ * A tree built here is charged to the memory limit only when it reaches
+ * the handler, so the workers could build as many big ones at once as
+ * there are workers, outside any bound. So a body past parse_max is left
+ * to resp:html(), which parses it on the Lua thread counted as it grows
+ * (and refused past the limit). parse_max is limit / (16 x workers): a
+ * tree takes a few times its HTML, so what all workers build at once stays
+ * well under the limit, while the pages of a usual crawl (tens of KB, or
+ * a few hundred under a 32 MB limit) keep being parsed off the Lua thread,
+ * which is what makes a crawl fast. The waiting alternative (a shared
+ * budget workers charge as the tree grows) would need Gumbo's allocations
+ * counted across threads, and would stall workers behind one big page. */
 static void lfetch_parse_after(fetch_response *res, void *ud) {
-  (void)ud;
+  const lfetch_engine *le = ud;
   if (res->error != FETCH_OK || !lfetch_is_html(res->content_type)) return;
+  if (le->parse_max && res->body.len > le->parse_max) return;
   lfetch_parsed *parsed = calloc(1, sizeof *parsed);
   if (!parsed) return;
   dom_options opts = {.charset = res->charset};
   parsed->doc = dom_parse(buf_str(&res->body), res->body.len, &opts, parsed->err, sizeof parsed->err);
   res->result = parsed;
   res->free_result = lfetch_free_parsed;
+}
+
+/* The engine's body_room: what the state may still take under its memory
+ * limit, the bodies of responses in flight included (each is charged when
+ * it reaches Lua: lfetch_run). Garbage counts until it is collected, so a
+ * response that would pass the limit first gets a full collection. Only
+ * the runtime's finalizers can run in it: the sandbox refuses __gc. */
+static size_t lfetch_body_room(void *ud, size_t want) {
+  lua_State *L = ud;
+  size_t room = lglean_room(L);
+  if (want > room) {
+    lua_gc(L, LUA_GCCOLLECT);
+    room = lglean_room(L);
+  }
+  return room;
 }
 
 /* Reads mirrors given as {["https://a.com"] = "DIR_OR_URL"} or as a list of
@@ -246,6 +277,14 @@ static int lfetch_engine_new(lua_State *L) {
   luaL_setmetatable(L, LFETCH_ENGINE);
   le->log = lglean_get(L)->log;
   cfg.log = &le->log;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  le->L = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  cfg.body_room = lfetch_body_room;
+  cfg.body_room_ud = le->L;
+  long workers = cfg.workers > 0 ? cfg.workers : sysconf(_SC_NPROCESSORS_ONLN);
+  le->parse_max = lglean_limit(L) / (16 * (size_t)(workers > 0 ? workers : 1));
+  if (lglean_limit(L) && !le->parse_max) le->parse_max = 1;
   char err[256];
   le->eng = fetch_new(&cfg, err, sizeof err);
   if (!le->eng) return luaL_error(L, "engine: %s", err);
@@ -382,6 +421,44 @@ static int lfetch_submit(lua_State *L) {
 
 static lfetch_response *lfetch_push_response(lua_State *L);
 
+/* The tree a worker parsed for res, if any. */
+static dom_doc *lfetch_parsed_doc(const fetch_response *res) {
+  const lfetch_parsed *parsed = res->free_result == lfetch_free_parsed ? res->result : NULL;
+  return parsed ? parsed->doc : NULL;
+}
+
+/* What a response holds in C: its body, headers and strings, and the tree
+ * a worker parsed. */
+static size_t lfetch_held(const fetch_response *res) {
+  dom_doc *doc = lfetch_parsed_doc(res);
+  size_t n = sizeof *res + res->body.len + res->n_headers * sizeof *res->headers + (doc ? dom_size(doc) : 0);
+  for (size_t i = 0; i < res->n_headers; i++) n += strlen(res->headers[i].name) + strlen(res->headers[i].value) + 2;
+  return n;
+}
+
+/* A response counts against the memory limit from when Lua holds it until
+ * it is closed or collected. Where the limit refuses it (adapter code runs
+ * eng:run), the response becomes the memory-limit error, naming the URL. */
+static void lfetch_charge(lua_State *L, fetch_response *res, lfetch_response *lr) {
+  size_t held = lfetch_held(res);
+  if (lglean_charge(L, held) == 0) {
+    lr->charged = held;
+    return;
+  }
+  size_t len = strlen(res->url) + 200;
+  char *message = malloc(len);
+  if (!message) luaL_error(L, "not enough memory"); /* the response stays the engine's */
+  snprintf(message, len, "%s: memory limit exceeded: its body and headers would pass the %zu bytes left (memory-limit)",
+           res->url, lglean_room(L));
+  buf_free(&res->body);
+  if (res->result && res->free_result) res->free_result(res->result);
+  res->result = NULL;
+  free(res->message);
+  res->message = message;
+  res->error = FETCH_MEMORY;
+  lr->charged = 0;
+}
+
 /* eng:run([timeout_ms]) -> pending, {[id] = Response, ...} or nil */
 static int lfetch_run(lua_State *L) {
   lfetch_engine *le = lfetch_check_engine(L, 1);
@@ -403,6 +480,7 @@ static int lfetch_run(lua_State *L) {
     fetch_response *res = le->done[le->n_done - 1];
     lua_pushinteger(L, (lua_Integer)res->id);
     lfetch_response *lr = lfetch_push_response(L);
+    lfetch_charge(L, res, lr);
     lr->res = res;
     le->n_done--;
     lua_rawset(L, -3);
@@ -480,6 +558,7 @@ static int lfetch_limits(lua_State *L) {
 static lfetch_response *lfetch_push_response(lua_State *L) {
   lfetch_response *lr = lua_newuserdatauv(L, sizeof *lr, 1);
   lr->res = NULL;
+  lr->charged = 0;
   luaL_setmetatable(L, LFETCH_RESPONSE);
   lua_newtable(L); /* cache of the fields made on demand */
   lua_setiuservalue(L, -2, 1);
@@ -496,6 +575,8 @@ static int lfetch_response_close(lua_State *L) {
   lfetch_response *lr = luaL_checkudata(L, 1, LFETCH_RESPONSE);
   if (lr->res) fetch_response_free(lr->res);
   lr->res = NULL;
+  lglean_uncharge(L, lr->charged);
+  lr->charged = 0;
   return 0;
 }
 
@@ -515,6 +596,11 @@ static int lfetch_html(lua_State *L) {
   if (parsed) {
     doc = parsed->doc;
     parsed->doc = NULL;
+    /* The Document charges the tree from here on. */
+    size_t tree = dom_size(doc);
+    tree = tree < lr->charged ? tree : lr->charged;
+    lglean_uncharge(L, tree);
+    lr->charged -= tree;
     /* What a second call says if the Document lets the tree go (over the
      * memory limit) before the cache below holds it. */
     snprintf(parsed->err, sizeof parsed->err, "the parsed document was dropped");

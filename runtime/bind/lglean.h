@@ -87,6 +87,11 @@ void ldom_set_document(lua_State *L, struct ldom_doc *d, struct dom_doc *dom, co
  * the limit. */
 int lglean_charge(lua_State *L, size_t bytes);
 void lglean_uncharge(lua_State *L, size_t bytes);
+/* The memory limit in bytes (0: none), and what the state may still take
+ * under it (SIZE_MAX: no limit): for what the core holds for it outside
+ * adapter code, where the limit refuses nothing (responses in flight). */
+size_t lglean_limit(lua_State *L);
+size_t lglean_room(lua_State *L);
 
 /* Wraps the state's allocator (once) and makes glean.limits requirable. */
 void llimits_open(lua_State *L);

@@ -166,6 +166,17 @@ int lglean_charge(lua_State *L, size_t bytes) {
   return 0;
 }
 
+size_t lglean_limit(lua_State *L) {
+  llimits *m = llimits_of(L);
+  return m ? m->cap : 0;
+}
+
+size_t lglean_room(lua_State *L) {
+  llimits *m = llimits_of(L);
+  if (!m || !m->cap) return SIZE_MAX;
+  return m->used < m->cap ? m->cap - m->used : 0;
+}
+
 void lglean_uncharge(lua_State *L, size_t bytes) {
   llimits *m = llimits_of(L);
   if (m) m->used -= bytes < m->used ? bytes : m->used;

@@ -84,6 +84,9 @@ struct fetch_job {
   void *ud;
   CURL *easy;
   bool too_large;          /* the write callback stopped the transfer */
+  bool over_room;          /* ... because of body_room, which said room */
+  size_t room;
+  size_t held;             /* of its body, counted in the engine's held_body */
   headers_collector hdr;   /* this try's response headers */
   decoder *dec;            /* its Content-Encoding's, from its first byte */
   bool dec_checked, dec_failed;
@@ -113,13 +116,14 @@ struct fetch_engine {
   fetch_stats stats;
   size_t queued_body;  /* request-body bytes held by undelivered jobs */
   size_t new_cookies;  /* Set-Cookie lines since the jar was last bounded */
+  size_t held_body;    /* response-body bytes they hold (see body_room) */
   unsigned char retry_status[600];  /* 1 for each retried HTTP status */
   bool in_run;
 };
 
 static const char *const fetch_error_names[FETCH_ERROR_KINDS] = {
     "ok", "dns", "connect", "timeout", "tls", "too_large", "redirects", "scheme", "cancelled", "other",
-    "decode", "truncated", "headers", "queue"};
+    "decode", "truncated", "headers", "queue", "memory"};
 
 const char *fetch_error_name(fetch_error kind) {
   return (unsigned)kind < FETCH_ERROR_KINDS ? fetch_error_names[kind] : "other";
@@ -787,6 +791,7 @@ static void fetch_job_free(fetch_job *j) {
   headers_clear(&j->hdr);
   decoder_free(j->dec);
   if (j->eng && j->has_body) j->eng->queued_body -= j->body_len;
+  if (j->eng) j->eng->held_body -= j->held;
   fetch_response_free(j->res);
   free(j);
 }
@@ -893,11 +898,36 @@ uint64_t fetch_submit(fetch_engine *e, const fetch_request *req) {
 
 /* ---- transfers -------------------------------------------------------- */
 
+/* Whether the job's body may grow to len bytes under body_room; counts it
+ * in held_body if so. A body a retry or redirect cleared is still counted
+ * until then (or until its job is freed): the count errs high, never low. */
+static bool fetch_hold(fetch_engine *e, fetch_job *j, size_t len) {
+  size_t others = e->held_body - j->held;
+  if (e->cfg.body_room && len > j->held) {
+    size_t room = e->cfg.body_room(e->cfg.body_room_ud, others + len);
+    if (others + len > room) {
+      j->over_room = true;
+      j->room = room > others ? room - others : 0;
+      return false;
+    }
+  }
+  e->held_body = others + len;
+  j->held = len;
+  return true;
+}
+
+static void fetch_fail_room(fetch_job *j) {
+  fetch_fail(j, FETCH_MEMORY, "%s: memory limit exceeded: its body would pass the %zu bytes left for it (memory-limit)",
+             j->site, j->room);
+}
+
 /* Decoded body bytes: counted after decoding, so a compression bomb stops
  * at the limit. */
 static bool fetch_keep_body(void *ud, const char *data, size_t len) {
   fetch_job *j = ud;
   buf *b = &j->res->body;
+  size_t want = j->max_body && len > j->max_body - b->len ? j->max_body : b->len + len;
+  if (!fetch_hold(j->eng, j, want)) return false;
   if (j->max_body && len > j->max_body - b->len) {
     buf_append(b, data, j->max_body - b->len);
     j->too_large = true;
@@ -1016,8 +1046,10 @@ static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h, long timeout
 static void fetch_start(fetch_engine *e, fetch_job *j) {
   fetch_response *r = j->res;
   fetch_response_clear(r);
+  e->held_body -= j->held;
+  j->held = 0;
   r->tries++;
-  j->too_large = j->dec_checked = j->dec_failed = false;
+  j->too_large = j->over_room = j->dec_checked = j->dec_failed = false;
   decoder_free(j->dec);
   j->dec = NULL;
   headers_clear(&j->hdr);
@@ -1263,6 +1295,10 @@ static bool fetch_classify(fetch_engine *e, fetch_job *j, CURLcode rc) {
     fetch_fail(j, FETCH_HEADERS, "%s: %s (libcurl's limit)", j->site, j->errbuf);
     return false;
   }
+  if (j->over_room) {
+    fetch_fail_room(j);
+    return false;
+  }
   if (j->dec_failed || (rc == CURLE_OK && j->dec && decoder_finish(j->dec, msg, sizeof msg) != 0)) {
     fetch_fail(j, FETCH_DECODE, "%s: %s", j->site, j->dec_failed ? j->dec_err : msg);
     return false;
@@ -1397,7 +1433,16 @@ static void fetch_collect(fetch_engine *e) {
   for (workers_job *w = workers_take(e->pool), *next; w; w = next) {
     next = w->next;
     e->on_pool--;
-    list_push(&e->ready, (fetch_job *)((char *)w - offsetof(fetch_job, work)));
+    fetch_job *j = (fetch_job *)((char *)w - offsetof(fetch_job, work));
+    /* A local file was read on a worker, out of body_room's sight (the
+     * room is the loop thread's to ask): it is counted here, before it
+     * reaches the caller. */
+    if (j->res->error == FETCH_OK && !fetch_hold(e, j, j->res->body.len)) {
+      fetch_fail_room(j);
+      if (j->res->result && j->res->free_result) j->res->free_result(j->res->result);
+      j->res->result = NULL;
+    }
+    list_push(&e->ready, j);
   }
 }
 

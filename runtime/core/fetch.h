@@ -42,12 +42,14 @@ typedef enum {
                                 max_header_bytes, or a line past libcurl's
                                 100 KiB */
   FETCH_QUEUE_FULL,          /* refused by fetch_submit: max_queued_body */
+  FETCH_MEMORY,              /* the bodies held for undelivered responses
+                                would pass what body_room allows */
   FETCH_ERROR_KINDS
 } fetch_error;
 
 /* "ok", "dns", "connect", "timeout", "tls", "too_large", "redirects",
  * "scheme", "cancelled", "other", "decode", "truncated", "headers",
- * "queue": stable, for scripts and logs. */
+ * "queue", "memory": stable, for scripts and logs. */
 const char *fetch_error_name(fetch_error kind);
 
 /* Requests for URLs under origin ("https://example.com": scheme, host and
@@ -110,6 +112,13 @@ typedef struct fetch_config {
                                 requests not yet delivered; past it
                                 fetch_submit's request fails with
                                 FETCH_QUEUE_FULL (0: no limit): 64 MiB */
+  /* What the bodies of responses not yet delivered may hold in total, in
+   * bytes, asked on the loop thread when they grow (want: the total they
+   * would reach): the caller's memory left, e.g. Past it the response
+   * growing fails with FETCH_MEMORY, not retried. NULL: no such bound
+   * (max_body still holds per response). */
+  size_t (*body_room)(void *ud, size_t want);
+  void *body_room_ud;
   bool cookies;              /* one cookie jar for the engine: true */
   bool allow_file;           /* file:// URLs (read as local files): false */
   const char *user_agent;    /* "glean/" GLEAN_VERSION */

@@ -1247,6 +1247,59 @@ static void test_queue_cap(void) {
   fetch_free(e);
 }
 
+static size_t room_asked;
+
+static size_t fixed_room(void *ud, size_t want) {
+  room_asked = want;
+  return *(size_t *)ud;
+}
+
+/* The bodies of undelivered responses are held to body_room in total: a
+ * body that would pass it fails with FETCH_MEMORY, naming the URL, and is
+ * not retried; a delivered body no longer counts. */
+static void test_body_room(void) {
+  fetch_config cfg;
+  test_config(&cfg);
+  size_t room = 3000;
+  cfg.body_room = fixed_room;
+  cfg.body_room_ud = &room;
+  cfg.retry_errors = ~0u;
+  fetch_engine *e = engine(&cfg);
+  fetch_response *r = get(e, U("%s/big?n=5000", base));
+  CHECK(r->error == FETCH_MEMORY && r->tries == 1 && r->body.len == 0);
+  CHECK(message_names(r, U("%s/big?n=5000", base)) && strstr(r->message, "(memory-limit)"));
+  CHECK_STR(fetch_error_name(FETCH_MEMORY), "memory");
+  fetch_response_free(r);
+  for (int i = 0; i < 3; i++) {
+    r = get(e, U("%s/big?n=2000", base));
+    CHECK(r->error == FETCH_OK && r->body.len == 2000 && room_asked <= 2000);
+    fetch_response_free(r);
+  }
+  fetch_free(e);
+  /* A local file, read on a worker, is held to the room when it comes back. */
+  char tmp[] = "/tmp/glean-room-XXXXXX", path[64];
+  CHECK(mkdtemp(tmp) != NULL);
+  snprintf(path, sizeof path, "%s/big.txt", tmp);
+  char text[5001];
+  memset(text, 'x', 5000);
+  text[5000] = '\0';
+  write_file(path, text);
+  fetch_mirror m = {"https://room.test", tmp};
+  cfg.mirrors = &m;
+  cfg.n_mirrors = 1;
+  e = engine(&cfg);
+  r = get(e, "https://room.test/big.txt");
+  CHECK(r->error == FETCH_MEMORY && r->body.len == 0 && message_names(r, "https://room.test/big.txt"));
+  fetch_response_free(r);
+  room = 6000;
+  r = get(e, "https://room.test/big.txt");
+  CHECK(r->error == FETCH_OK && r->body.len == 5000);
+  fetch_response_free(r);
+  fetch_free(e);
+  unlink(path);
+  rmdir(tmp);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   main_thread = pthread_self();
@@ -1272,6 +1325,7 @@ int main(void) {
     test_retry_policy();
     test_deadline_and_speed();
     test_queue_cap();
+    test_body_room();
   }
   if (server > 0) {
     kill(server, SIGTERM);

@@ -39,6 +39,10 @@ describe("the memory limit", function()
       f:write(("<title>%s</title><h1>%s</h1>"):format(name, name))
       f:close()
     end
+    -- Bodies for the responses a handler holds: 8 MB each.
+    local f = assert(io.open(dir .. "/site/big", "w"))
+    f:write(("x"):rep(8e6))
+    f:close()
     server = support.serve_dir(dir .. "/site")
   end)
 
@@ -98,6 +102,55 @@ describe("the memory limit", function()
       assert.is_true(kb < PEAK_KB, ("peak RSS %d KB"):format(kb))
     end)
   end
+
+  it("counts the responses a handler holds: 30 bodies of 8 MB, never read, stay under the limit", function()
+    -- Before, the bodies lived in C buffers nobody counted: 240 MB.
+    local code, records, err, kb = crawl([[
+      local reqs = {}
+      for i = 1, 30 do reqs[i] = page.url:gsub("/case$", "/big?" .. i) end
+      local held, refused = glean.fetch_all(reqs), {}
+      for _, r in ipairs(held) do
+        if r.error then refused[#refused + 1] = r.error_kind .. " " .. r.error end
+      end
+      do return {url = page.url, refused = refused, held = #held - #refused} end]])
+    assert.equal(0, code, err)
+    local r = records[server.base .. "/case"]
+    assert.is_table(r, err)
+    assert.is_true(r.held >= 1 and #r.refused >= 1, err)
+    assert.matches("^memory " .. pattern(server.base) .. "/big%?%d+: memory limit exceeded: its body would pass the %d+ " ..
+      "bytes left for it %(memory%-limit%)$", r.refused[1])
+    assert.equal("one", (records[server.base .. "/one"] or {}).title, err)
+    assert.is_true(kb < PEAK_KB, ("peak RSS %d KB"):format(kb))
+  end)
+
+  it("gives the memory back when a held response is closed", function()
+    local code, records, err = crawl([[
+      local url = page.url:gsub("/case$", "/big")
+      for i = 1, 20 do
+        local r = assert(glean.fetch(url))
+        assert(r.size == 8e6)
+        r:close()
+      end]])
+    assert.equal(0, code, err)
+    assert.is_table(records[server.base .. "/case"], err)
+  end)
+
+  it("fails glean.fetch of a body that would pass the limit, naming the URL", function()
+    local code, records, err = crawl([[
+      local kept, message, kind = {}
+      for i = 1, 10 do
+        local r, m, k = glean.fetch((page.url:gsub("/case$", "/big?" .. i)))
+        if not r then message, kind = m, k break end
+        kept[i] = r
+      end
+      do return {url = page.url, message = message, kind = kind, kept = #kept} end]])
+    assert.equal(0, code, err)
+    local r = records[server.base .. "/case"]
+    assert.is_table(r, err)
+    assert.equal("memory", r.kind, err)
+    assert.is_true(r.kept <= 4, err)  -- 4 x 8 MB fit in 32 MiB
+    assert.matches("^" .. pattern(server.base) .. "/big%?%d+: memory limit exceeded", r.message)
+  end)
 
   it("keeps the selector cache bounded: 25 selectors of 64 KB leave no pile behind", function()
     local code, records, err, kb = crawl([[

@@ -266,6 +266,9 @@ function crawl.run(adapter, options)
   for k, v in pairs(adapter_settings(adapter, options, log.warn)) do settings[k] = v end
   for k, v in pairs(options) do settings[k] = v end
 
+  -- The limits first: the engine sizes what its workers may parse by the
+  -- memory limit (lfetch.c).
+  local restore_limits = sandbox.for_crawl(adapter, options, log.warn)
   local made, engine = pcall(glean.engine, {
     concurrency = settings.concurrency, per_host = settings.per_host, delay = settings.delay,
     timeout = settings.timeout, retries = settings.retries, max_body = settings.max_body,
@@ -273,9 +276,11 @@ function crawl.run(adapter, options)
     mirrors = settings.mirrors, deadline = settings.deadline, connect_timeout = settings.connect_timeout,
   })
   -- A bad mirror is the caller's mistake: say so without glean's own line.
-  if not made then error((tostring(engine):gsub("^%[glean%][^:]*:%d+: ", "")), 0) end
+  if not made then
+    restore_limits()
+    error((tostring(engine):gsub("^%[glean%][^:]*:%d+: ", "")), 0)
+  end
   local previous_engine = glean.use_engine(engine)
-  local restore_limits = sandbox.for_crawl(adapter, options, log.warn)
   -- Whichever way the crawl ends (an error too), glean.fetch gets its
   -- engine back, this one's connections and threads go, and the runtime's
   -- limits are its own again.
