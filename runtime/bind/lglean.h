@@ -109,6 +109,12 @@ lua_Integer llimits_left(lua_State *L);
 /* Whether an adapter call is in progress under a time limit (instructions
  * or seconds): the limits an adapter may not raise then hold. */
 bool llimits_timed(lua_State *L);
+/* Replaces Lua's own functions in the loaded library lib (string, table)
+ * with wrappers, each a C closure whose upvalue 1 is the function it
+ * replaces (for when no adapter call is active). Functions that are not
+ * Lua's own (already wrapped, or a host's replacement) stay. */
+void lglean_wrap_lib(lua_State *L, const char *lib, const luaL_Reg *wrappers);
+
 /* Makes the state's string.find, match, gmatch and gsub charge their
  * matching to that budget in adapter calls (once; lpattern.c). */
 void lpattern_open(lua_State *L);
