@@ -206,7 +206,8 @@ function support.serve_dir(dir)
   }
 end
 
--- Writes source as adapter.lua into a fresh folder and `glean run`s it
+-- Writes source (or source(folder), for an adapter that names files in
+-- its folder) as adapter.lua into a fresh folder and `glean run`s it
 -- (untrusted unless args say --trust) under a hang guard of opts.guard
 -- seconds (default 30), opts.prepare(folder) first: code (nil: it hung and was killed), stdout,
 -- stderr, the folder (the caller removes it).
@@ -215,7 +216,7 @@ function support.run_adapter(source, args, opts)
   os.remove(dir)
   assert(os.execute("mkdir -p " .. quote(dir)))
   local f = assert(io.open(dir .. "/adapter.lua", "w"))
-  f:write(source)
+  f:write(type(source) == "function" and source(dir) or source)
   f:close()
   if opts and opts.prepare then opts.prepare(dir) end
   local argv = {"run", dir .. "/adapter.lua", "--progress", "0"}
