@@ -205,34 +205,12 @@ static int lcharged_remove(lua_State *L) {
 static int lcharged_move(lua_State *L) { return lcharged_dispatch(L, lcharged_move_charged); }
 static int lcharged_sort(lua_State *L) { return lcharged_dispatch(L, lcharged_sort_charged); }
 
-static void lcharged_wrap(lua_State *L, const char *lib, const luaL_Reg *wrappers) {
-  if (lua_getfield(L, -1, lib) == LUA_TTABLE) {
-    for (const luaL_Reg *w = wrappers; w->name; w++) {
-      lua_getfield(L, -1, w->name);
-      /* Only Lua's own (a second open finds the wrappers; a host's
-       * replacement is its business). */
-      lua_CFunction f = lua_tocfunction(L, -1);
-      const char *upvalue = f ? lua_getupvalue(L, -1, 1) : NULL;
-      if (upvalue) lua_pop(L, 1);
-      if (!f || upvalue || f == w->func) {
-        lua_pop(L, 1);
-        continue;
-      }
-      lua_pushcclosure(L, w->func, 1);
-      lua_setfield(L, -2, w->name);
-    }
-  }
-  lua_pop(L, 1);
-}
-
 void lcharged_open(lua_State *L) {
   static const luaL_Reg strings[] = {{"rep", lcharged_rep}, {NULL, NULL}};
   static const luaL_Reg tables[] = {
     {"concat", lcharged_concat}, {"insert", lcharged_insert}, {"remove", lcharged_remove},
     {"move", lcharged_move},     {"sort", lcharged_sort},     {NULL, NULL},
   };
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lcharged_wrap(L, LUA_STRLIBNAME, strings);
-  lcharged_wrap(L, LUA_TABLIBNAME, tables);
-  lua_pop(L, 1);
+  lglean_wrap_lib(L, LUA_STRLIBNAME, strings);
+  lglean_wrap_lib(L, LUA_TABLIBNAME, tables);
 }

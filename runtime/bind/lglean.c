@@ -184,6 +184,27 @@ static void lglean_new_runtime(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, LGLEAN_RUNTIME);
 }
 
+void lglean_wrap_lib(lua_State *L, const char *lib, const luaL_Reg *wrappers) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, lib) == LUA_TTABLE) {
+    for (const luaL_Reg *w = wrappers; w->name; w++) {
+      lua_getfield(L, -1, w->name);
+      /* Only Lua's own (a second open finds the wrappers; a host's
+       * replacement is its business). */
+      lua_CFunction f = lua_tocfunction(L, -1);
+      const char *upvalue = f ? lua_getupvalue(L, -1, 1) : NULL;
+      if (upvalue) lua_pop(L, 1);
+      if (!f || upvalue || f == w->func) {
+        lua_pop(L, 1);
+        continue;
+      }
+      lua_pushcclosure(L, w->func, 1);
+      lua_setfield(L, -2, w->name);
+    }
+  }
+  lua_pop(L, 2);
+}
+
 /* Makes the embedded Lua modules requirable (package.preload), then runs
  * glean.init on the C table at the top of the stack: it adds the parts of
  * the library written in Lua (fetch, crawl, ...). */

@@ -125,6 +125,12 @@ typedef struct llimits llimits;
 llimits *llimits_get_interrupt(lua_State *L);
 bool llimits_cancel(llimits *m, bool on);
 bool llimits_cancelled(llimits *m);
+/* Replaces Lua's own functions in the loaded library lib (string, table)
+ * with wrappers, each a C closure whose upvalue 1 is the function it
+ * replaces (for when no adapter call is active). Functions that are not
+ * Lua's own (already wrapped, or a host's replacement) stay. */
+void lglean_wrap_lib(lua_State *L, const char *lib, const luaL_Reg *wrappers);
+
 /* Makes the state's string.find, match, gmatch and gsub charge their
  * matching to that budget in adapter calls (once; lpattern.c). */
 void lpattern_open(lua_State *L);

@@ -604,28 +604,10 @@ static int lpattern_match(lua_State *L) { return lpattern_dispatch(L, lpattern_m
 static int lpattern_gsub(lua_State *L) { return lpattern_dispatch(L, lpattern_gsub_charged); }
 
 void lpattern_open(lua_State *L) {
+  /* gmatch's upvalue (Lua's gmatch) goes unused: it never runs Lua's. */
   static const luaL_Reg wrappers[] = {
     {"find", lpattern_find}, {"match", lpattern_match}, {"gsub", lpattern_gsub}, {"gmatch", lpattern_gmatch_new},
     {NULL, NULL},
   };
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  if (lua_getfield(L, -1, LUA_STRLIBNAME) == LUA_TTABLE) {
-    for (const luaL_Reg *w = wrappers; w->name; w++) {
-      lua_getfield(L, -1, w->name);
-      /* Only Lua's own (a second open finds the wrappers; a host's
-       * replacement is its business). */
-      lua_CFunction f = lua_tocfunction(L, -1);
-      const char *upvalue = f ? lua_getupvalue(L, -1, 1) : NULL;
-      if (upvalue) lua_pop(L, 1);
-      if (!f || upvalue || f == w->func) {
-        lua_pop(L, 1);
-        continue;
-      }
-      int keep = w->func != lpattern_gmatch_new; /* gmatch never runs Lua's */
-      if (!keep) lua_pop(L, 1);
-      lua_pushcclosure(L, w->func, keep);
-      lua_setfield(L, -2, w->name);
-    }
-  }
-  lua_pop(L, 2);
+  lglean_wrap_lib(L, LUA_STRLIBNAME, wrappers);
 }

@@ -30,9 +30,9 @@ describe("the time budget", function()
     os.execute("rm -rf " .. support.quote(dir))
   end)
 
-  -- An adapter with a page per case, each handled by its body, and a page
-  -- /ok that gives a record; header may set its `settings`.
-  local function adapter(name, cases, header)
+  -- The source of an adapter with a page per case, each handled by its
+  -- body, and a page /ok that gives a record; header may set its `settings`.
+  local function adapter(cases, header)
     local urls, rules = {}, {}
     for case, body in pairs(cases) do
       write(site .. "/" .. case, "<h1>" .. case .. "</h1>")
@@ -42,17 +42,18 @@ describe("the time budget", function()
     write(site .. "/ok", "<h1>ok</h1>")
     urls[#urls + 1] = ("%q"):format(ORIGIN .. "/ok")
     rules[#rules + 1] = [[{path = "^/ok$", parse = function(page) return {url = page.url} end}]]
-    return write(dir .. "/" .. name, ("local glean = require 'glean'\n%s\n"
+    return ("local glean = require 'glean'\n%s\n"
       .. "return {settings = settings, start_urls = {%s}, pages = {%s}}")
-      :format(header or "", table.concat(urls, ", "), table.concat(rules, ",\n")))
+      :format(header or "", table.concat(urls, ", "), table.concat(rules, ",\n"))
   end
 
   -- `glean run` under the hang guard: exit code (nil: it hung), records
   -- by URL, stderr.
-  local function crawl(path, args)
-    local argv = {"run", path, "--mirror", ORIGIN .. "=" .. site, "--progress", "0", "--ignore-robots"}
+  local function crawl(source, args)
+    local argv = {"--mirror", ORIGIN .. "=" .. site, "--ignore-robots"}
     for _, a in ipairs(args) do argv[#argv + 1] = a end
-    local code, out, err = support.spawn(argv):wait(GUARD)
+    local code, out, err, folder = support.run_adapter(source, argv, {guard = GUARD})
+    os.execute("rm -rf " .. support.quote(folder))
     local by_url = {}
     for _, r in ipairs(support.records(out)) do by_url[r.url] = r end
     return code, by_url, err
@@ -92,7 +93,7 @@ describe("the time budget", function()
   }
 
   it("charges the C work an adapter can make loop, and names the limit and the URL", function()
-    local code, records, err = crawl(adapter("charged.lua", CHARGED), {"--time-limit", "1e7", "--memory-limit", "256"})
+    local code, records, err = crawl(adapter(CHARGED), {"--time-limit", "1e7", "--memory-limit", "256"})
     assert.is_not_nil(code, "glean hung: " .. err)
     assert.equal(1, code, err)
     assert.is_table(records[ORIGIN .. "/ok"], err)
@@ -102,7 +103,7 @@ describe("the time budget", function()
   end)
 
   it("lets an empty string.rep be, and refuses raising the parser's bounds", function()
-    local code, records, err = crawl(adapter("cheap.lua", {
+    local code, records, err = crawl(adapter({
       empty = "return {url = page.url, n = #string.rep('', math.maxinteger)}",
       deep = "glean.html(('<div>'):rep(1e5), {max_depth = 1 << 30})",
     }), {"--time-limit", "1e7"})
@@ -125,7 +126,7 @@ describe("the time budget", function()
       -- one selector call, quadratic in a wide page, with no instruction limit
       select = [[glean.html(("<p></p>"):rep(100000)):select("p:has(~ b)")]],
     }
-    local code, records, err = crawl(adapter("slow.lua", SLOW), {"--time-limit", "0", "--time-limit-seconds", "1"})
+    local code, records, err = crawl(adapter(SLOW), {"--time-limit", "0", "--time-limit-seconds", "1"})
     assert.is_not_nil(code, "glean hung: " .. err)
     assert.equal(1, code, err)
     assert.is_table(records[ORIGIN .. "/ok"], err)
@@ -136,12 +137,12 @@ describe("the time budget", function()
   end)
 
   it("takes the seconds limit from the adapter's settings, lower only", function()
-    local lower = adapter("lower.lua", {loop = "while true do end"},
+    local lower = adapter({loop = "while true do end"},
       "local settings = {time_limit = 0, time_limit_seconds = 1}")
     local code, _, err = crawl(lower, {})
     assert.is_not_nil(code, "glean hung: " .. err)
     assert.equal("time limit exceeded: more than 1 seconds in one call (time-limit-seconds)", failure(err, "loop"), err)
-    local higher = adapter("higher.lua", {loop = "while true do end"},
+    local higher = adapter({loop = "while true do end"},
       "local settings = {time_limit = 1e7, time_limit_seconds = 100}")
     code, _, err = crawl(higher, {})
     assert.is_not_nil(code, "glean hung: " .. err)

@@ -53,11 +53,9 @@ describe("the memory limit", function()
 
   -- `glean run` of an adapter whose /case handler runs body: exit code,
   -- records by URL, stderr, peak RSS in KB.
-  -- options: more of glean run's (a trusted adapter may make frontiers).
+  -- option: one more of glean run's arguments (--trust: a trusted adapter may make frontiers).
   local function crawl(body, options)
-    local adapter = dir .. "/adapter.lua"
-    local f = assert(io.open(adapter, "w"))
-    f:write(([[
+    local source = ([[
       local glean = require "glean"
       return {
         start_urls = {%q, %q, %q},
@@ -69,22 +67,13 @@ describe("the memory limit", function()
           {path = "/", parse = function(page) return {url = page.url, title = page:text("h1")} end},
         },
       }
-    ]]):format(server.base .. "/case", server.base .. "/one", server.base .. "/two", body))
-    f:close()
-    local out, err, peak = os.tmpname(), os.tmpname(), os.tmpname()
-    -- Under AddressSanitizer (scripts/test --sanitize), freed memory waits
-    -- in its quarantine, which the resident size would count.
-    local asan = os.getenv("ASAN_OPTIONS")
-    local env = asan and "ASAN_OPTIONS=" .. support.quote(asan .. ":quarantine_size_mb=0") .. " " or ""
-    local cmd = ("%stimeout 120 /usr/bin/time -o %s -f %%M %s run %s --memory-limit %d --progress 0 --ignore-robots %s >%s 2>%s")
-      :format(env, support.quote(peak), support.quote(support.glean_bin), support.quote(adapter), MEMORY_LIMIT,
-              options or "", support.quote(out), support.quote(err))
-    local _, _, code = os.execute(cmd)
+    ]]):format(server.base .. "/case", server.base .. "/one", server.base .. "/two", body)
+    local code, out, err, folder, kb = support.run_adapter(source,
+      {"--memory-limit", tostring(MEMORY_LIMIT), "--ignore-robots", options}, {guard = 120, peak = true})
+    os.execute("rm -rf " .. support.quote(folder))
     local records = {}
-    for _, r in ipairs(support.records(support.slurp(out))) do records[r.url] = r end
-    local stderr, kb = support.slurp(err), tonumber(support.slurp(peak):match("(%d+)%s*$"))
-    os.remove(out); os.remove(err); os.remove(peak)
-    return code, records, stderr, kb
+    for _, r in ipairs(support.records(out)) do records[r.url] = r end
+    return code, records, err, kb
   end
 
   local function pattern(s) return (s:gsub("%p", "%%%0")) end

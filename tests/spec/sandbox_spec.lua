@@ -42,11 +42,16 @@ describe("the sandbox", function()
     os.execute("rm -rf " .. support.quote(dir))
   end)
 
-  -- `glean run` to the end: exit code, records by URL, stderr.
-  local function run(adapter_path, args)
-    local argv = {"run", adapter_path, "--mirror", mirror, "--progress", "0"}
+  -- `glean run` of an adapter's source (in a folder of its own, with a
+  -- helper.lua module beside it) under a hang guard: exit code (nil: it
+  -- hung), records by URL, stderr.
+  local function run(source, args)
+    local argv = {"--mirror", mirror}
     for _, a in ipairs(args or {}) do argv[#argv + 1] = a end
-    local code, out, err = support.run(argv)
+    local code, out, err, folder = support.run_adapter(source, argv, {prepare = function(folder)
+      write(folder .. "/helper.lua", "return {answer = 42}")
+    end, guard = 60})
+    os.execute("rm -rf " .. support.quote(folder))
     local by_url = {}
     for _, r in ipairs(support.records(out)) do by_url[r.url or "?"] = r end
     return code, by_url, err
@@ -54,9 +59,10 @@ describe("the sandbox", function()
 
   -- An adapter that tries each thing an untrusted one must not do, at load
   -- and in a handler, and reports what happened as one record (of the home
-  -- page). `target` is a file it tries to create.
-  local function probe_adapter(name, target)
-    return write(dir .. "/" .. name, ([==[
+  -- page): its source, given its folder (it reads its helper.lua). `target`
+  -- is a file it tries to create.
+  local function probe_adapter(target)
+    return function(folder) return ([==[
       local glean = require "glean"
       local function try(f)
         local ok, err = pcall(f)
@@ -88,12 +94,8 @@ describe("the sandbox", function()
           return {url = page.url, at_load = at_load, in_handler = probes()}
         end}},
       }
-    ]==]):format(target, site .. "/one", ORIGIN .. "/"))
+    ]==]):format(target, folder .. "/helper.lua", ORIGIN .. "/") end
   end
-
-  setup(function()
-    write(dir .. "/helper.lua", "return {answer = 42}")
-  end)
 
   describe("an adapter run by glean run", function()
     local FORBIDDEN = {"os.execute", "os.exit", "os.remove", "io.popen", "io.open for writing", "package.loadlib",
@@ -102,7 +104,7 @@ describe("the sandbox", function()
 
     it("gets no os.execute, io.popen, writing io.open, package.loadlib, debug, binary chunks, nor modules from outside its folder", function()
       local target = dir .. "/written-by-sandboxed"
-      local code, records, err = run(probe_adapter("probe.lua", target))
+      local code, records, err = run(probe_adapter(target))
       assert.equal(0, code, err)
       local r = assert(records[ORIGIN .. "/"], err)
       for _, when in ipairs({"at_load", "in_handler"}) do
@@ -123,7 +125,7 @@ describe("the sandbox", function()
 
     it("gets the full standard library with --trust", function()
       local target = dir .. "/written-by-trusted"
-      local code, records, err = run(probe_adapter("probe-trusted.lua", target), {"--trust"})
+      local code, records, err = run(probe_adapter(target), {"--trust"})
       assert.equal(0, code, err)
       local r = assert(records[ORIGIN .. "/"], err)
       local has_lfs = support.run({"-e", "require 'lfs'"}) == 0
@@ -137,15 +139,16 @@ describe("the sandbox", function()
     end)
 
     it("may not raise its own limits in its settings unless trusted", function()
-      local path = write(dir .. "/greedy.lua", ([[
+      local source = ([[
         return {
           start_urls = {%q},
           settings = {memory_limit = 0, time_limit = 1e12},
           pages = {{path = "/", parse = function(page) local i = 0 while true do i = i + 1 end end}},
         }
-      ]]):format(ORIGIN .. "/loop"))
+      ]]):format(ORIGIN .. "/loop")
+      local path = write(dir .. "/greedy.lua", source)
       -- the command line's limit wins over the adapter's setting anyway
-      local code, _, err = run(path, {"--time-limit", "1e6"})
+      local code, _, err = run(source, {"--time-limit", "1e6"})
       assert.equal(1, code, err)
       assert.matches("settings.memory_limit = 0 is over the runtime's 1024: ignored", err)
       assert.matches("time limit exceeded: more than 1000000 Lua instructions", err)
@@ -177,22 +180,22 @@ describe("the sandbox", function()
     end)
 
     it("may lower its limits in its settings", function()
-      local path = write(dir .. "/modest.lua", ([[
+      local source = ([[
         return {
           start_urls = {%q},
           settings = {time_limit = 1e5},
           pages = {{path = "/", parse = function(page) local i = 0 while true do i = i + 1 end end}},
         }
-      ]]):format(ORIGIN .. "/loop"))
-      local code, _, err = run(path)
+      ]]):format(ORIGIN .. "/loop")
+      local code, _, err = run(source)
       assert.equal(1, code, err)
       assert.matches("time limit exceeded: more than 100000 Lua instructions", err)
     end)
 
     it("refuses bad limits", function()
-      local path = probe_adapter("probe-bad.lua", dir .. "/unused")
+      local source = probe_adapter(dir .. "/unused")
       for _, args in ipairs({{"--memory-limit", "lots"}, {"--time-limit", "-1"}, {"--memory-limit", "inf"}}) do
-        local code, _, err = run(path, args)
+        local code, _, err = run(source, args)
         assert.equal(2, code, table.concat(args, " "))
         assert.matches("^glean: ", err)
       end
@@ -302,8 +305,7 @@ describe("the sandbox", function()
     ]]):format(ORIGIN .. "/one", ORIGIN .. "/loop", ORIGIN .. "/hog", ORIGIN .. "/two", ORIGIN .. "/three")
 
     it("fail the page of an endless loop and of an endless allocation; the crawl completes", function()
-      local path = write(dir .. "/limits.lua", ADAPTER)
-      local code, records, err = run(path, {"--memory-limit", "64", "--time-limit", "1e7", "--ignore-robots"})
+      local code, records, err = run(ADAPTER, {"--memory-limit", "64", "--time-limit", "1e7", "--ignore-robots"})
       assert.equal(1, code, err)
       for _, name in ipairs({"one", "two", "three"}) do
         assert.equal(name, (records[ORIGIN .. "/" .. name] or {}).title, err)
@@ -311,7 +313,7 @@ describe("the sandbox", function()
       assert.is_nil(records[ORIGIN .. "/loop"])
       assert.is_nil(records[ORIGIN .. "/hog"])
       assert.matches("handler failed for " .. ORIGIN:gsub("%p", "%%%0") .. "/loop: time limit exceeded: more than 10000000 Lua instructions in one call %(time%-limit%)", err)
-      assert.matches("stack traceback:\n\t[^\n]*/limits.lua:4:", err) -- where the loop was
+      assert.matches("stack traceback:\n\t[^\n]*/adapter.lua:4:", err) -- where the loop was
       assert.matches("handler failed for " .. ORIGIN:gsub("%p", "%%%0") .. "/hog: memory limit exceeded: the runtime's Lua memory would pass 64 MB %(memory%-limit%)", err)
     end)
 
@@ -338,7 +340,7 @@ describe("the sandbox", function()
     end)
 
     it("count the documents a handler keeps", function()
-      local path = write(dir .. "/docs.lua", ([[
+      local source = ([[
         local glean = require "glean"
         local page_text = ("<div><p>paragraph</p></div>"):rep(10000)
         return {
@@ -351,22 +353,21 @@ describe("the sandbox", function()
             {path = "/", parse = function(page) return {url = page.url} end},
           },
         }
-      ]]):format(ORIGIN .. "/docs", ORIGIN .. "/one"))
-      local code, records, err = run(path, {"--memory-limit", "100", "--ignore-robots"})
+      ]]):format(ORIGIN .. "/docs", ORIGIN .. "/one")
+      local code, records, err = run(source, {"--memory-limit", "100", "--ignore-robots"})
       assert.equal(1, code, err)
       assert.matches("/docs: memory limit exceeded: the runtime's Lua memory would pass 100 MB", err)
       assert.is_table(records[ORIGIN .. "/one"])
     end)
 
     it("hold the adapter's main chunk and match functions", function()
-      local path = write(dir .. "/slow-load.lua", "while true do end")
-      local code, _, err = run(path, {"--time-limit", "1e6"})
+      local code, _, err = run("while true do end", {"--time-limit", "1e6"})
       assert.equal(2, code)
       assert.matches("time limit exceeded: more than 1000000 Lua instructions", err)
-      path = write(dir .. "/slow-match.lua", ([[
+      local source = ([[
         return {start_urls = {%q}, pages = {{match = function(url) while true do end end}}}
-      ]]):format(ORIGIN .. "/one"))
-      code, _, err = run(path, {"--time-limit", "1e6", "--ignore-robots"})
+      ]]):format(ORIGIN .. "/one")
+      code, _, err = run(source, {"--time-limit", "1e6", "--ignore-robots"})
       assert.equal(2, code)
       assert.matches("time limit exceeded: more than 1000000 Lua instructions", err)
     end)
@@ -462,10 +463,10 @@ describe("the sandbox", function()
       end
       urls[#urls + 1] = ("%q"):format(ORIGIN .. "/one")
       rules[#rules + 1] = [[{path = "/", parse = function(page) return {url = page.url} end}]]
-      local path = write(dir .. "/tricks.lua", ("local glean = require 'glean'\nreturn {start_urls = {%s}, pages = {%s}}")
+      local source = (("local glean = require 'glean'\nreturn {start_urls = {%s}, pages = {%s}}")
         :format(table.concat(urls, ", "), table.concat(rules, ",\n")))
       local started = glean.clock()
-      local code, records, err = run(path, {"--time-limit", "1e7", "--ignore-robots"})
+      local code, records, err = run(source, {"--time-limit", "1e7", "--ignore-robots"})
       assert.equal(1, code, err)
       assert.is_table(records[ORIGIN .. "/one"], err)
       assert.is_true(glean.clock() - started < 60, "the tricks took too long")

@@ -95,15 +95,26 @@ end
 -- stderr to files. The returned process has .pid (glean's), :signal(name),
 -- :output() (stdout so far), :done() and :wait() -> exit code, stdout, stderr
 -- (waiting at most `patience` seconds, a guard against hangs only: a test
--- that gets nil has failed).
-function support.spawn(args)
+-- that gets nil has failed). With peak (a file name), /usr/bin/time writes
+-- glean's peak resident size in KB into that file as its last word.
+function support.spawn(args, peak)
   local out, err, rc, pidfile = os.tmpname(), os.tmpname(), os.tmpname(), os.tmpname()
   os.remove(rc)
   local cmd = quote(support.glean_bin)
   for _, a in ipairs(args) do cmd = cmd .. " " .. quote(a) end
+  local io_to = (" </dev/null >%s 2>%s &"):format(out, err)
+  local start = cmd .. io_to .. " echo $! >" .. pidfile .. ";"
+  if peak then
+    -- glean writes its own pid (exec), so that signals reach it, not time.
+    -- Under AddressSanitizer (scripts/test --sanitize), freed memory waits
+    -- in its quarantine, which the resident size would count.
+    local asan = os.getenv("ASAN_OPTIONS")
+    local env = asan and "ASAN_OPTIONS=" .. quote(asan .. ":quarantine_size_mb=0") .. " " or ""
+    start = ("%s/usr/bin/time -o %s -f %%M sh -c %s%s"):format(env, quote(peak),
+      quote("echo $$ >" .. pidfile .. "; exec " .. cmd), io_to)
+  end
   -- The wrapper shell records glean's exit code once it ends.
-  local script = ("%s </dev/null >%s 2>%s & echo $! >%s; wait $!; echo $? >%s.tmp; mv %s.tmp %s"):format(
-    cmd, out, err, pidfile, rc, rc, rc)
+  local script = ("%s wait $!; echo $? >%s.tmp; mv %s.tmp %s"):format(start, rc, rc, rc)
   os.execute("sh -c " .. quote(script) .. " >/dev/null 2>&1 &")
   local pid
   for _ = 1, 600 do
@@ -207,22 +218,30 @@ function support.serve_dir(dir)
   }
 end
 
--- Writes source as adapter.lua into a fresh folder and `glean run`s it
+-- Writes source (or source(folder), for an adapter that names files in
+-- its folder) as adapter.lua into a fresh folder and `glean run`s it
 -- (untrusted unless args say --trust) under a hang guard of opts.guard
 -- seconds (default 30), opts.prepare(folder) first: code (nil: it hung and was killed), stdout,
--- stderr, the folder (the caller removes it).
+-- stderr, the folder (the caller removes it), and with opts.peak glean's
+-- peak resident size in KB.
 function support.run_adapter(source, args, opts)
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p " .. quote(dir)))
   local f = assert(io.open(dir .. "/adapter.lua", "w"))
-  f:write(source)
+  f:write(type(source) == "function" and source(dir) or source)
   f:close()
   if opts and opts.prepare then opts.prepare(dir) end
   local argv = {"run", dir .. "/adapter.lua", "--progress", "0"}
   for _, a in ipairs(args or {}) do argv[#argv + 1] = a end
-  local code, out, err = support.spawn(argv):wait((opts and opts.guard) or 30)
-  return code, out, err, dir
+  local peak = opts and opts.peak and os.tmpname()
+  local code, out, err = support.spawn(argv, peak):wait((opts and opts.guard) or 30)
+  local kb
+  if peak then
+    kb = tonumber(slurp(peak):match("(%d+)%s*$"))
+    os.remove(peak)
+  end
+  return code, out, err, dir, kb
 end
 
 return support

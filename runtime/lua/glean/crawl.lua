@@ -13,6 +13,7 @@ local glean = require "glean"
 local sched = require "glean.sched"
 local page_mt = require "glean.page"
 local sandbox = require "glean.sandbox"
+local urls = require "glean.urls"
 
 local crawl = {}
 
@@ -85,24 +86,7 @@ local function check_options(t, where)
   end
 end
 
-local function host_of(url)
-  return url:match("^%a[%w+.-]*://([^/?#:]+)")
-end
-
-local function origin_of(url)
-  return url:match("^(%a[%w+.-]*://[^/?#]+)")
-end
-
--- The path alone: rules match paths, so a link that carries a query (say
--- tracking parameters) still finds its rule.
-local function path_of(url)
-  return url:match("^%a[%w+.-]*://[^/?#]*(/[^?#]*)") or "/"
-end
-
--- The path and query, as robots.txt rules are matched.
-local function target_of(url)
-  return url:match("^%a[%w+.-]*://[^/?#]*(/[^#]*)") or "/"
-end
+local host_of, origin_of, path_of, target_of = urls.host_of, urls.origin_of, urls.path_of, urls.target_of
 
 -- Checks an adapter table and compiles its page rules.
 local function check_adapter(adapter, where)

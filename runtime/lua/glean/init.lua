@@ -3,6 +3,7 @@
 -- encoding, and the crawl.
 local glean = ...
 local sched = require "glean.sched"
+local response = require "glean.response"
 
 -- Percent-encodes a table as application/x-www-form-urlencoded, keys sorted
 -- so requests are reproducible; a list value repeats its key.
@@ -89,13 +90,7 @@ end
 -- transport error (HTTP error statuses are responses). Yields when called
 -- from a coroutine the scheduler runs (crawl handlers, fetch_all).
 function glean.fetch(url, opts)
-  local resp = sched.await(glean.current_engine(), {request(url, opts)})[1]
-  if resp.error then
-    local message, kind = resp.error, resp.error_kind
-    resp:close()
-    return nil, message, kind
-  end
-  return resp
+  return response.results(sched.await(glean.current_engine(), {request(url, opts)})[1])
 end
 
 -- glean.fetch_all(requests) -> responses in input order. Requests are URLs

@@ -9,25 +9,14 @@
 --   s:close()
 local glean = require "glean"
 local sched = require "glean.sched"
+local urls = require "glean.urls"
+local response = require "glean.response"
 
 local Session = {}
 Session.__index = Session
 
 -- The crawl's defaults (glean/crawl.lua), the engine's own otherwise.
 local DEFAULTS = {concurrency = 32, per_host = 8, delay = 0, robots = true}
-
-local function origin_of(url)
-  return url:match("^(%a[%w+.-]*://[^/?#]+)")
-end
-
-local function host_of(url)
-  return url:match("^%a[%w+.-]*://([^/?#:]+)")
-end
-
--- The path and query, as robots.txt rules are matched.
-local function target_of(url)
-  return url:match("^%a[%w+.-]*://[^/?#]*(/[^#]*)") or "/"
-end
 
 local function new(options)
   if options ~= nil and type(options) ~= "table" then
@@ -71,7 +60,7 @@ function Session:with_rules(origin, fn)
     resp:close()
     self.rules[origin] = parsed
     local delay = parsed:crawl_delay()
-    if delay and delay > self.delay then self.engine:set_host_delay(host_of(origin), delay) end
+    if delay and delay > self.delay then self.engine:set_host_delay(urls.host_of(origin), delay) end
     for _, waiter in ipairs(waiting) do waiter(parsed) end
   end)
 end
@@ -85,7 +74,7 @@ end
 
 -- What robots.txt rules match: the path and query the request will have.
 local function request_target(req)
-  local target = target_of(req.url)
+  local target = urls.target_of(req.url)
   if type(req.query) == "table" then
     local qs = glean.urlencode(req.query)
     if qs ~= "" then target = target .. (target:find("?", 1, true) and "&" or "?") .. qs end
@@ -114,7 +103,7 @@ function Session:run(requests)
   for i, req in ipairs(requests) do
     local function go(rules)
       if rules and not rules:allowed(request_target(req)) then
-        results[i] = disallowed(req.url, self.unreachable[origin_of(req.url)])
+        results[i] = disallowed(req.url, self.unreachable[urls.origin_of(req.url)])
         left = left - 1
         return
       end
@@ -124,7 +113,7 @@ function Session:run(requests)
         left = left - 1
       end)
     end
-    local origin = self.robots and origin_of(req.url)
+    local origin = self.robots and urls.origin_of(req.url)
     if origin then self:with_rules(origin, go) else go(nil) end
   end
   while left > 0 do sched.step(self.engine, 100) end
@@ -134,13 +123,7 @@ end
 -- s:fetch(url [, opts]) -> response, or nil, message, kind (as glean.fetch;
 -- kind "robots" when robots.txt disallows the URL).
 function Session:fetch(url, opts)
-  local resp = self:run({request_of(url, opts, "fetch")})[1]
-  if resp.error then
-    local message, kind = resp.error, resp.error_kind
-    resp:close()
-    return nil, message, kind
-  end
-  return resp
+  return response.results(self:run({request_of(url, opts, "fetch")})[1])
 end
 
 -- s:fetch_all(requests) -> responses in input order (as glean.fetch_all);
