@@ -203,6 +203,9 @@ describe("the sandbox", function()
   end)
 
   describe("open files", function()
+    -- The file both adapters open, in their folder.
+    before_each(function() write(dir .. "/helper.lua", "return {}") end)
+
     it("an adapter holding 1000 files at load still crawls its pages", function()
       local server = support.serve_dir(site)
       local path = write(dir .. "/hoard.lua", ([[
