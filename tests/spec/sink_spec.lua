@@ -33,16 +33,7 @@ describe("record sinks", function()
     return "http://" .. name, ("http://%s=%s/v/%s"):format(name, server.base, name)
   end
 
-  local function sh(cmd)
-    local p = assert(io.popen(cmd))
-    local out = p:read("a")
-    p:close()
-    return out
-  end
-
-  local function sql(db, query)
-    return sh(("sqlite3 %s %s 2>&1"):format(quote(db), quote(query)))
-  end
+  local sh, sql = support.capture, support.sql
 
   -- The CSV file's rows as python3's csv module reads them, as JSON; and
   -- whether the file ends with a whole row.

@@ -7,16 +7,7 @@ local glean = require "glean"
 local support = require "support"
 local quote = support.quote
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
-local function sql(db, query)
-  return sh(("sqlite3 %s %s 2>&1"):format(quote(db), quote(query)))
-end
+local sh, sql = support.capture, support.sql
 
 local function readable(path)
   local f = io.open(path, "rb")

@@ -53,6 +53,12 @@ local function capture(cmd)
   p:close()
   return out
 end
+support.capture = capture
+
+-- What the sqlite3 CLI says to query on db (its errors too).
+function support.sql(db, query)
+  return capture(("sqlite3 %s %s 2>&1"):format(quote(db), quote(query)))
+end
 
 function support.sleep(seconds)
   os.execute("sleep " .. seconds)
