@@ -99,12 +99,9 @@ local function reraise(ok, ...)
   return ...
 end
 
--- Error objects become strings while the adapter's limits hold (a
--- __tostring is its code too).
-local function as_string(err)
-  if type(err) == "string" then return err end
-  return tostring(err)
-end
+-- Error objects become strings, cut to a bounded size, while the
+-- adapter's limits hold (a __tostring is its code too).
+local as_string = limits.message
 
 -- fn(...) as adapter code (see sandbox.xpcall); an error propagates as it
 -- was raised (made a string).
