@@ -360,13 +360,15 @@ function cli.state(args)
 end
 
 local SHELL_HELP = [[
-glean shell: the page is in `doc` (and the response, if fetched, in `resp`).
-Try: doc:select("h1")[1]:text(), doc:select_one("a"):absurl(), #doc:select("p")
+glean shell: the page is in `page`, as an adapter's handler gets it, its
+document in `doc` (and the response, if fetched, in `resp`).
+Try: page:text("h1"), page:texts("p"), page.url, doc:select_one("a"):absurl()
 Each line is evaluated; expressions print their values. Ctrl-D quits.
 ]]
 
--- glean shell URL|FILE: a REPL with the page's document loaded.
+-- glean shell URL|FILE: a REPL with the page loaded, as a handler gets it.
 function cli.shell(args)
+  local page = require "glean.page"
   local target = args[1]
   if not target or target == "--help" or target == "-h" then
     io.stderr:write("usage: glean shell URL|FILE\n")
@@ -380,6 +382,7 @@ function cli.shell(args)
       return 1
     end
     env.resp, env.doc = resp, resp:html()
+    env.page = page.new(resp, resp.url, 0, function() end, {html = function() return env.doc end, close = function() end})
   else
     local f, err = io.open(target, "rb")
     if not f then
@@ -388,6 +391,7 @@ function cli.shell(args)
     end
     env.doc = glean.html(f:read("a"), {url = "file://" .. target})
     f:close()
+    env.page = page.of_document(env.doc, env.doc.url, "text/html")
   end
   local interactive = glean.isatty("stdin")
   if interactive then io.stderr:write(SHELL_HELP) end
