@@ -406,30 +406,135 @@ static int ldom_closest(lua_State *L) {
  * little text) and one each LDOM_TEXT_BYTES bytes it copies. */
 #define LDOM_TEXT_BYTES 16
 
-/* Pushes n's textContent, squashed or as is, and charges its walk: after
- * the push, so that a budget run out frees the buffer first. */
-static void ldom_push_text(lua_State *L, GumboNode *n, bool squash) {
+typedef enum { LDOM_TEXT_SQUASHED, LDOM_TEXT_RAW, LDOM_TEXT_READER } ldom_text_kind;
+
+/* What a text leaves out: the elements matching a selector, matched in
+ * the call's time budget (whose running out ends the walk). */
+typedef struct ldom_skip {
+  text_skip skip;
+  const sel_list *sel;
+  const GumboNode *scope;
+  ldom_budget budget;
+} ldom_skip;
+
+static bool ldom_skip_match(const GumboNode *el, void *ud) {
+  ldom_skip *s = ud;
+  bool yes = sel_matches(s->sel, el, s->scope, s->budget.limit);
+  if (s->budget.limit && !s->budget.sel.steps) s->skip.stop = true;
+  return yes;
+}
+
+/* Pushes n's text of the kind asked, with the options in the table at
+ * opts (0: none): skip (a selector of what to leave out), one_line (for
+ * the reader's text). Charges its walk after the push, so that a budget
+ * run out frees the buffer first. */
+static void ldom_push_text(lua_State *L, GumboNode *n, ldom_text_kind kind, int opts) {
+  ldom_skip skip = {{NULL, NULL, false}, NULL, n, {{0, NULL, NULL}, NULL, 0}};
+  bool one_line = false;
+  if (opts) {
+    luaL_checktype(L, opts, LUA_TTABLE);
+    if (lua_getfield(L, opts, "skip") != LUA_TNIL) {
+      skip.sel = ldom_compile(L, lua_gettop(L));
+      skip.skip = (text_skip){ldom_skip_match, &skip, false};
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "one_line") != LUA_TNIL) {
+      if (kind != LDOM_TEXT_READER) luaL_error(L, "bad option 'one_line' (inner_text's, not text's)");
+      luaL_checktype(L, -1, LUA_TBOOLEAN);
+      one_line = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+  }
+  ldom_budget_begin(L, &skip.budget);
   buf b = BUF_WITH(lglean_mem(L));
-  size_t visited = text_content(n, &b);
+  size_t visited = kind == LDOM_TEXT_READER ? text_inner(n, &skip.skip, one_line, &b) : text_content(n, &skip.skip, &b);
   size_t bytes = b.len;
-  if (squash && b.data) b.len = text_squash(b.data, b.len);
+  if (kind == LDOM_TEXT_SQUASHED && b.data) b.len = text_squash(b.data, b.len);
   lglean_push_buf(L, &b);
+  if (skip.sel) ldom_budget_end(L, &skip.budget);
   llimits_spend(L, (lua_Integer)(visited + bytes / LDOM_TEXT_BYTES));
 }
 
-/* target:text() -> textContent with white space collapsed and trimmed */
+/* target:text([opts]) -> textContent with white space collapsed and trimmed */
 static int ldom_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  ldom_push_text(L, n, true);
+  ldom_push_text(L, n, LDOM_TEXT_SQUASHED, lua_isnoneornil(L, 2) ? 0 : 2);
   return 1;
 }
 
-/* target:raw_text() -> textContent as is */
+/* target:raw_text([opts]) -> textContent as is */
 static int ldom_raw_text(lua_State *L) {
   ldom_doc *d;
   GumboNode *n = ldom_check_target(L, 1, &d);
-  ldom_push_text(L, n, false);
+  ldom_push_text(L, n, LDOM_TEXT_RAW, lua_isnoneornil(L, 2) ? 0 : 2);
+  return 1;
+}
+
+/* target:inner_text([opts]) -> the text as a reader sees it (text_inner) */
+static int ldom_inner_text(lua_State *L) {
+  ldom_doc *d;
+  GumboNode *n = ldom_check_target(L, 1, &d);
+  ldom_push_text(L, n, LDOM_TEXT_READER, lua_isnoneornil(L, 2) ? 0 : 2);
+  return 1;
+}
+
+/* node:own_text() -> the element's own text (its text children, not its
+ * descendants'), white space collapsed and trimmed */
+static int ldom_own_text(lua_State *L) {
+  ldom_doc *d;
+  GumboNode *n = ldom_check_target(L, 1, &d);
+  const GumboVector *kids = dom_children(n);
+  buf b = BUF_WITH(lglean_mem(L));
+  for (unsigned i = 0; kids && i < kids->length; i++) {
+    const GumboNode *c = kids->data[i];
+    if (dom_is_text(c)) buf_puts(&b, c->v.text.text);
+  }
+  if (b.data) b.len = text_squash(b.data, b.len);
+  lglean_push_buf(L, &b);
+  llimits_spend(L, (lua_Integer)(kids ? kids->length : 0));
+  return 1;
+}
+
+/* The node after n in document order within root's subtree, any type, not
+ * entering template contents; NULL after the last. */
+static GumboNode *ldom_next_node(GumboNode *n, const GumboNode *root) {
+  const GumboVector *kids = n->type == GUMBO_NODE_TEMPLATE ? NULL : dom_children(n);
+  if (kids && kids->length) return kids->data[0];
+  for (; n != root && n->parent; n = n->parent) {
+    const GumboVector *siblings = dom_children(n->parent);
+    if (n->index_within_parent + 1 < siblings->length) return siblings->data[n->index_within_parent + 1];
+    if (n->parent == root) return NULL;
+  }
+  return NULL;
+}
+
+static int ldom_text_nodes_next(lua_State *L) {
+  ldom_doc *d;
+  GumboNode *root = ldom_check_target(L, lua_upvalueindex(1), &d);
+  GumboNode *n = lua_touserdata(L, lua_upvalueindex(2));
+  lua_Integer steps = 0;
+  do {
+    n = ldom_next_node(n ? n : root, root);
+    steps++;
+  } while (n && !dom_is_text(n));
+  llimits_spend(L, steps);
+  lua_pushlightuserdata(L, n);
+  lua_replace(L, lua_upvalueindex(2));
+  if (!n) return 0;
+  lua_pushstring(L, n->v.text.text);
+  ldom_push_node(L, n->parent->type == GUMBO_NODE_DOCUMENT ? NULL : n->parent, d, lua_upvalueindex(1));
+  return 2;
+}
+
+/* target:text_nodes() -> an iterator over the text nodes under target in
+ * document order: each one's text, as is, and its parent element */
+static int ldom_text_nodes(lua_State *L) {
+  ldom_doc *d;
+  ldom_check_target(L, 1, &d);
+  lua_settop(L, 1);
+  lua_pushlightuserdata(L, NULL);
+  lua_pushcclosure(L, ldom_text_nodes_next, 2);
   return 1;
 }
 
@@ -604,6 +709,8 @@ static const luaL_Reg ldom_shared_methods[] = {
   {"select_one", ldom_select_one},
   {"text", ldom_text},
   {"raw_text", ldom_raw_text},
+  {"inner_text", ldom_inner_text},
+  {"text_nodes", ldom_text_nodes},
   {"html", ldom_html_outer},
   {"inner_html", ldom_html_inner},
   {"children", ldom_children},
@@ -611,6 +718,7 @@ static const luaL_Reg ldom_shared_methods[] = {
 };
 
 static const luaL_Reg ldom_node_methods[] = {
+  {"own_text", ldom_own_text},
   {"attr", ldom_attr},
   {"attrs", ldom_attrs},
   {"tag", ldom_tag},

@@ -72,7 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   GumboNode *root = dom_root(doc);
 
   buf b = BUF_INIT;
-  text_content(root, &b);
+  text_inner(root, NULL, false, &b);
+  check_utf8(&b, "the reader's text is not UTF-8");
+  buf_reset(&b);
+  text_content(root, NULL, &b);
   check_utf8(&b, "textContent is not UTF-8");
   if (b.data) b.len = text_squash(b.data, b.len);
   check_utf8(&b, "squashed text is not UTF-8");

@@ -173,6 +173,66 @@ describe("documents and nodes", function()
   end)
 end)
 
+describe("text", function()
+  local function body(html) return glean.html(html):select_one("body") end
+
+  it("as a reader sees it: blocks and <br> on lines of their own, a blank line around a p", function()
+    assert.equal("one\n\ntwo", body("<p>one</p><p>two</p>"):inner_text())
+    assert.equal("onetwo", body("<p>one</p><p>two</p>"):text()) -- text() stays textContent
+    assert.equal("a\nb\nc", body("<div>a<br>b</div>c"):inner_text())
+    assert.equal("Title\nBy Jane\n\nBody text.", body("<h1> Title </h1><div><span>By</span> <a>Jane</a></div><p>Body\n  text.</p>"):inner_text())
+    assert.equal("one\ntwo bold", body("<ul><li>one</li><li>two  <b>bold</b> </li></ul>"):inner_text())
+    assert.equal("x\ny", body("<section>x</section><search>y</search>"):inner_text())
+  end)
+
+  it("leaves out what is not rendered: script, style, template, noscript, hidden, a closed dialog, head", function()
+    local doc = glean.html("<head><title>T</title><style>p{}</style></head><body>a<script>x=1</script>"
+      .. "<style>p{}</style><template>t</template><noscript>n</noscript><p hidden>h</p>"
+      .. "<dialog>d</dialog><dialog open>o</dialog><input type=hidden value=v>b</body>")
+    assert.equal("a\no\nb", doc:select_one("body"):inner_text())
+    assert.equal("a\no\nb", doc:inner_text())
+    assert.equal("T", doc:select_one("title"):inner_text()) -- asked of itself, it has its text
+  end)
+
+  it("lays tables out with a tab between cells and a line a row, across row groups", function()
+    local t = body("<table><thead><tr><th>k</th><th>v</th></tr></thead>"
+      .. "<tbody><tr><td>a</td><td>1</td></tr><tr><td>b</td><td>2</td></tr></tbody></table>after")
+    assert.equal("k\tv\na\t1\nb\t2\nafter", t:inner_text())
+  end)
+
+  it("keeps white space in pre and textarea, and joins lines in one_line form", function()
+    assert.equal("  keep\n   this\nx y", body("<pre>  keep\n   this</pre>  x   y  "):inner_text())
+    assert.equal("one two three", body("<p>one</p><p>two<br>three</p>"):inner_text{one_line = true})
+    assert.equal("a b", body("<pre>a\nb</pre>"):inner_text{one_line = true})
+  end)
+
+  it("leaves out the descendants a selector names, in text(), raw_text() and inner_text()", function()
+    local div = body("<div>Story <figure>photo</figure><span class=ad>BUY</span><b aria-hidden=true>x</b>goes on</div>")
+    local skip = "figure, .ad, [aria-hidden=true]"
+    assert.equal("Story goes on", div:text{skip = skip})
+    assert.equal("Story goes on", div:raw_text{skip = skip})
+    assert.equal("Story goes on", div:inner_text{skip = skip})
+    assert.equal("Story photoBUYxgoes on", div:text())
+    assert.has_error(function() div:text{skip = "p["} end)
+    assert.has_error(function() div:text{one_line = true} end, "bad option 'one_line' (inner_text's, not text's)")
+  end)
+
+  it("gives an element's own text, and its text nodes with their parents", function()
+    local p = body("<p>one <b>two</b>\n three</p>"):select_one("p")
+    assert.equal("one three", p:own_text())
+    local seen = {}
+    for text, parent in p:text_nodes() do seen[#seen + 1] = ("%q<%s>"):format(text, parent:tag()) end
+    assert.same({'"one "<p>', '"two"<b>', '"\\\n three"<p>'}, seen)
+  end)
+
+  it("collapses ASCII white space and no-break spaces only: U+3000 and U+202F are the page's", function()
+    local doc = glean.html("<p>\t日本\u{3000}語 \u{a0} 10\u{202f}€\n</p>")
+    assert.equal("日本\u{3000}語 10\u{202f}€", doc:select_one("p"):text())
+    assert.equal("日本\u{3000}語 10\u{202f}€", doc:select_one("p"):inner_text())
+    assert.equal("a\u{2003}b", glean.text.squash(" a\u{2003}b\r\n"))
+  end)
+end)
+
 describe("encodings", function()
   it("sniffs <meta charset> and converts to UTF-8", function()
     local doc = glean.html('<meta charset="windows-1252"><p>caf\xe9 \x93q\x94</p>')
