@@ -642,7 +642,9 @@ static state_sqlite *state_sqlite_start(const char *path, const frontier_options
     snprintf(q->base.err, sizeof q->base.err, "crawl state: no such file");
     return q;
   }
-  int flags = opts->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  /* One connection, used by one thread at a time: SQLite's mutexes are
+   * not needed. */
+  int flags = SQLITE_OPEN_NOMUTEX | (opts->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
     state_sqlite_fail(q, "opening");
     return q;
