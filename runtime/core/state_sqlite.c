@@ -49,6 +49,7 @@
 #define STATE_SQLITE_RECENT ((size_t)1 << 15)  /* hashes remembered in front of seen (256 KB) */
 #define STATE_SQLITE_WINDOW 16384              /* queued rows in memory, all hosts together */
 #define STATE_SQLITE_BATCH 64                  /* at most, a host's window */
+#define STATE_SQLITE_HANDED 4096               /* URLs handed out whose row done finds at once */
 
 /* A queued row loaded into its host's window. */
 typedef struct state_sqlite_item {
@@ -85,7 +86,10 @@ typedef struct {
   uint32_t *turns;     /* FIFO of the hosts waiting, circular, cap_hosts long */
   size_t turn_head, n_turns;
   uint32_t last;       /* the host of the last URL handed out */
-  sqlite3_stmt *insert_seen, *insert_url, *lookup, *mark, *window, *get, *put;
+  /* hash & (STATE_SQLITE_HANDED - 1) -> a URL handed out and its row, so
+   * that done need not look it up in seen (0: none) */
+  struct { sqlite3_int64 id, seq; } *handed;
+  sqlite3_stmt *insert_seen, *insert_url, *lookup, *mark, *mark_row, *window, *get, *put;
 } state_sqlite;
 
 static const char state_sqlite_schema[] =
@@ -359,6 +363,9 @@ static bool state_sqlite_next(crawl_state *s, frontier_ready_fn ready, void *ud,
     }
     const state_sqlite_item *it = &ho->items[ho->head++];
     *out = (frontier_item){ho->text.data + it->url, ho->name, it->depth, it->tag};
+    sqlite3_int64 id = state_sqlite_hash(out->url, strlen(out->url));
+    q->handed[(uint64_t)id & (STATE_SQLITE_HANDED - 1)].id = id;
+    q->handed[(uint64_t)id & (STATE_SQLITE_HANDED - 1)].seq = it->seq;
     ho->waiting--;
     q->queued--;
     q->last = h;
@@ -370,10 +377,14 @@ static bool state_sqlite_next(crawl_state *s, frontier_ready_fn ready, void *ud,
 
 static int state_sqlite_done(crawl_state *s, const char *url, state_mark mark) {
   state_sqlite *q = (state_sqlite *)s;
-  sqlite3_stmt *st = q->mark;
+  sqlite3_int64 id = state_sqlite_hash(url, strlen(url));
+  size_t i = (uint64_t)id & (STATE_SQLITE_HANDED - 1);
+  bool handed = id && q->handed[i].id == id;
+  sqlite3_stmt *st = handed ? q->mark_row : q->mark;
   sqlite3_bind_int(st, 1, (int)mark);
   sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
-  sqlite3_bind_int64(st, 3, state_sqlite_hash(url, strlen(url)));
+  sqlite3_bind_int64(st, 3, handed ? q->handed[i].seq : id);
+  if (handed) q->handed[i].id = 0;
   return state_sqlite_run(q, st, "marking a page done");
 }
 
@@ -465,7 +476,7 @@ static int state_sqlite_commit(crawl_state *s) {
 static void state_sqlite_free(crawl_state *s) {
   state_sqlite *q = (state_sqlite *)s;
   if (!q) return;
-  sqlite3_stmt *stmts[] = {q->insert_seen, q->insert_url, q->lookup, q->mark, q->window, q->get, q->put};
+  sqlite3_stmt *stmts[] = {q->insert_seen, q->insert_url, q->lookup, q->mark, q->mark_row, q->window, q->get, q->put};
   for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++) sqlite3_finalize(stmts[i]);
   /* An open transaction is rolled back: what was not committed is undone,
    * as a kill would. */
@@ -480,6 +491,7 @@ static void state_sqlite_free(crawl_state *s) {
   mem_free(mem, q->turns, q->cap_hosts * sizeof *q->turns);
   mem_free(mem, q->host_map, q->cap_map * sizeof *q->host_map);
   mem_free(mem, q->recent, STATE_SQLITE_RECENT * sizeof *q->recent);
+  mem_free(mem, q->handed, STATE_SQLITE_HANDED * sizeof *q->handed);
   mem_allocator m = q->mem;
   mem_free(&m, q, sizeof *q);
 }
@@ -591,6 +603,7 @@ static int state_sqlite_prepare(state_sqlite *q) {
      "INSERT INTO urls(seq, url, host, depth, tag, mark, via) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
     {offsetof(state_sqlite, lookup), "SELECT u.mark, u.via FROM seen s JOIN urls u ON u.seq = s.seq WHERE s.id = ?1"},
     {offsetof(state_sqlite, mark), "UPDATE urls SET mark = ?1, at = ?2 WHERE seq = (SELECT seq FROM seen WHERE id = ?3)"},
+    {offsetof(state_sqlite, mark_row), "UPDATE urls SET mark = ?1, at = ?2 WHERE seq = ?3"},
     {offsetof(state_sqlite, window),
      "SELECT seq, url, depth, tag FROM urls WHERE host = ?1 AND mark = 0 AND seq > ?2 ORDER BY seq LIMIT ?3"},
     {offsetof(state_sqlite, get), "SELECT value FROM meta WHERE key = ?1"},
@@ -674,7 +687,8 @@ static state_sqlite *state_sqlite_start(const char *path, const frontier_options
   char now[32];
   state_sqlite_now(now, sizeof now);
   if (state_sqlite_put(&q->base, "last_run", now, strlen(now)) != 0) return q;
-  if (!(q->f = frontier_new(fopts)) || !(q->recent = mem_calloc(&q->mem, STATE_SQLITE_RECENT, sizeof *q->recent))) {
+  if (!(q->f = frontier_new(fopts)) || !(q->recent = mem_calloc(&q->mem, STATE_SQLITE_RECENT, sizeof *q->recent)) ||
+      !(q->handed = mem_calloc(&q->mem, STATE_SQLITE_HANDED, sizeof *q->handed))) {
     state_sqlite_nomem(q);
     return q;
   }
