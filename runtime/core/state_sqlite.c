@@ -10,7 +10,8 @@
  * 64-bit hash of each canonical URL (an INTEGER PRIMARY KEY: the table's own
  * b-tree, no second index) to its row in urls. Two URLs with the same hash
  * (odds about 1 in 10^7 at 10^9 URLs) would count as one. The queue is an
- * index on urls, (host, seq) of the rows still queued.
+ * index on urls by host of the rows still queued (an index's entries end
+ * with the rowid, seq: each host's in order).
  *
  * seen is apart from urls so that the one b-tree written at random places
  * (by hash) holds 20 bytes a URL, not the URL: it stays in SQLite's cache
@@ -97,7 +98,7 @@ static const char state_sqlite_schema[] =
   "CREATE TABLE urls(seq INTEGER PRIMARY KEY, url TEXT NOT NULL, host TEXT NOT NULL,"
   " depth INTEGER NOT NULL, tag INTEGER NOT NULL, mark INTEGER NOT NULL, at INTEGER, via INTEGER);"
   "CREATE TABLE seen(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);"
-  "CREATE INDEX queue ON urls(host, seq) WHERE mark = 0;";
+  "CREATE INDEX queue ON urls(host) WHERE mark = 0;";
 
 /* FNV-1a, then a 64-bit finalizer so that every bit mixes. */
 static sqlite3_int64 state_sqlite_hash(const char *s, size_t n) {
