@@ -213,7 +213,8 @@ static void state_sqlite_window_free(state_sqlite *q, state_sqlite_host *h) {
   buf_free(&h->text);
 }
 
-/* Loads the host's next queued rows into its window: 0, or -1 (err). */
+/* Loads the host's next queued rows into its window: how many, or -1
+ * (err). */
 static int state_sqlite_window_load(state_sqlite *q, state_sqlite_host *h) {
   if (!h->items && !(h->items = mem_alloc(&q->mem, STATE_SQLITE_BATCH * sizeof *h->items)))
     return state_sqlite_nomem(q);
@@ -241,12 +242,7 @@ static int state_sqlite_window_load(state_sqlite *q, state_sqlite_host *h) {
     h->count = 0;
     return state_sqlite_nomem(q);
   }
-  if (!h->count) {
-    snprintf(q->base.err, sizeof q->base.err, "crawl state: the queue of %s is shorter than counted: a damaged file?",
-             h->name);
-    return -1;
-  }
-  return 0;
+  return (int)h->count;
 }
 
 /* ---- the crawl state ------------------------------------------------------------ */
@@ -355,12 +351,19 @@ static bool state_sqlite_next(crawl_state *s, frontier_ready_fn ready, void *ud,
       state_sqlite_turn_push(q, h);
       continue;
     }
-    if (ho->head == ho->count && state_sqlite_window_load(q, ho) != 0) {
+    int loaded = ho->head < ho->count ? 1 : state_sqlite_window_load(q, ho);
+    if (loaded < 0) {
       /* It keeps its turn: nothing changed. */
       q->turn_head = (q->turn_head + q->cap_hosts - 1) % q->cap_hosts;
       q->turns[q->turn_head] = h;
       q->n_turns++;
       return false;
+    }
+    if (!loaded) {
+      /* Its rows were marked done before they were handed out: none waits. */
+      q->queued -= ho->waiting;
+      ho->waiting = 0;
+      continue;
     }
     const state_sqlite_item *it = &ho->items[ho->head++];
     *out = (frontier_item){ho->text.data + it->url, ho->name, it->depth, it->tag};

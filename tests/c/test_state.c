@@ -158,6 +158,46 @@ static void test_bounded(void) {
   unlink(path);
 }
 
+static bool not_busy(void *ud, const char *host) { return strcmp(host, (const char *)ud) != 0; }
+
+/* The frontier's checks, as in memory: depth, host filter, the cap (a
+ * seen URL still says seen), and a busy host losing its turn. */
+static void test_limits(void) {
+  char err[600];
+  frontier_options fo = {.max_depth = 1, .max_queued = 2};
+  state_sqlite_options o = {.adapter = "limits"};
+  unlink(path);
+  crawl_state *s = state_sqlite_open(path, &fo, &o, err, sizeof err);
+  CHECK(s != NULL);
+  if (!s) { fprintf(stderr, "%s\n", err); return; }
+  CHECK(s->ops->allow_host(s, "a.test") == 0);
+  CHECK(s->ops->allow_host(s, "b.test") == 0);
+  CHECK(s->ops->add(s, "https://a.test/deep", 2, 0) == FRONTIER_TOO_DEEP);
+  CHECK(s->ops->add(s, "https://c.test/", 0, 0) == FRONTIER_OFFSITE);
+  CHECK(s->ops->add(s, "not a url", 0, 0) == FRONTIER_BAD_URL);
+  CHECK(s->ops->add(s, "https://a.test/1", 1, 7) == FRONTIER_ADDED);
+  CHECK(s->ops->add(s, "https://b.test/1", 1, 8) == FRONTIER_ADDED);
+  CHECK(s->ops->add(s, "https://a.test/2", 1, 0) == FRONTIER_FULL);
+  CHECK(s->ops->add(s, "https://a.test/1", 1, 0) == FRONTIER_SEEN);
+  frontier_item it;
+  CHECK(s->ops->next(s, not_busy, "a.test", &it));
+  CHECK_STR(it.url, "https://b.test/1");
+  CHECK(it.tag == 8 && it.depth == 1);
+  CHECK(!s->ops->next(s, not_busy, "a.test", &it));
+  CHECK(s->ops->queued(s) == 1);
+  /* Not full any more: /2 was not remembered. */
+  CHECK(s->ops->add(s, "https://a.test/2", 1, 0) == FRONTIER_ADDED);
+  CHECK(s->ops->next(s, NULL, NULL, &it));
+  CHECK_STR(it.url, "https://a.test/1");
+  CHECK_STR(it.host, "a.test");
+  CHECK(it.tag == 7);
+  CHECK(s->ops->next(s, NULL, NULL, &it));
+  CHECK_STR(it.url, "https://a.test/2");
+  CHECK(!s->ops->next(s, NULL, NULL, &it) && s->ops->queued(s) == 0);
+  s->ops->free(s);
+  unlink(path);
+}
+
 static void test_refusals(void) {
   char err[600];
   CHECK(open_state("b", err, sizeof err) == NULL);
@@ -176,6 +216,7 @@ int main(void) {
   test_commit_and_crash();
   test_refusals();
   test_bounded();
+  test_limits();
   char side[80];
   unlink(path);
   snprintf(side, sizeof side, "%s-wal", path);
