@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "check.h"
 #include "state.h"
 
@@ -58,27 +59,6 @@ static void test_commit_and_crash(void) {
   s->ops->free(s);
 }
 
-/* Counts what the state allocates, as a Lua state's allocator would. */
-typedef struct counted {
-  size_t held, peak;
-} counted;
-
-static void *counted_fn(void *ud, void *p, size_t old, size_t size) {
-  counted *c = ud;
-  if (!p) old = 0;
-  if (size == 0) {
-    free(p);
-    c->held -= old;
-    return NULL;
-  }
-  void *q = realloc(p, size);
-  if (q) {
-    c->held = c->held - old + size;
-    if (c->held > c->peak) c->peak = c->held;
-  }
-  return q;
-}
-
 #define BOUNDED_URLS 200000
 #define BOUNDED_HOSTS 50
 #define BOUNDED_LIMIT ((size_t)1 << 20)  /* the URLs' text alone is 4.8 MB */
@@ -111,8 +91,8 @@ static void hand_out(crawl_state *s, long n, long *next_of_host, bool done) {
  * is a fixed size besides. */
 static void test_bounded(void) {
   char err[600], url[64];
-  counted c = {0};
-  mem_allocator m = {counted_fn, &c};
+  budget c = {0};
+  mem_allocator m = {budget_fn, &c};
   frontier_options fo = {.max_depth = -1, .mem = &m};
   state_sqlite_options o = {.adapter = "big"};
   unlink(path);
