@@ -238,8 +238,6 @@ static void frontier_ring_remove(frontier *f, uint32_t h) {
   f->hosts[ho->ring_next].ring_prev = ho->ring_prev;
 }
 
-/* frontier_add, or with again frontier_requeue: a seen URL is queued anew,
- * under the copy the seen set holds. */
 frontier_status frontier_check(frontier *f, const char *url, unsigned depth) {
   if (f->opts.max_depth >= 0 && depth > (unsigned)f->opts.max_depth) return FRONTIER_TOO_DEEP;
   frontier_status st = frontier_canonicalize(f, url);
@@ -249,6 +247,8 @@ frontier_status frontier_check(frontier *f, const char *url, unsigned depth) {
   return frontier_host_allowed(f, host, hlen) ? FRONTIER_ADDED : FRONTIER_OFFSITE;
 }
 
+/* frontier_add, or with again frontier_requeue: a seen URL is queued anew,
+ * under the copy the seen set holds. */
 static frontier_status frontier_queue(frontier *f, const char *url, unsigned depth, intptr_t tag, bool again) {
   frontier_status st = frontier_check(f, url, depth);
   if (st != FRONTIER_ADDED) return st;
