@@ -20,9 +20,10 @@
  *
  * In memory, bounded: SQLite's page cache (cache_size); a fixed table of
  * recently seen hashes in front of seen, so that links found on every page
- * (menus) do not go to SQLite; and per host with queued URLs, a count and a
- * window of its next rows, loaded a batch at a time (batches shrink as hosts
- * grow, STATE_SQLITE_WINDOW rows in all). Hosts take turns through a FIFO of
+ * (menus) do not go to SQLite; one of the URLs handed out and their rows,
+ * so that done need not look them up; and per host with queued URLs, a
+ * count and a window of its next rows, loaded a batch at a time (batches
+ * shrink as hosts grow, STATE_SQLITE_WINDOW rows in all). Hosts take turns through a FIFO of
  * host indexes: the one at the front has the turn, a host served (or busy)
  * goes to the back, a new one joins at the back, just before the front: the
  * same round-robin as frontier.c's ring. A frontier with no URLs makes the
