@@ -413,10 +413,13 @@ static long state_sqlite_refresh(crawl_state *s, intptr_t tag, double max_age) {
   int rc;
   /* A row moved comes after the scan's place, queued: the scan passes it. */
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (frontier_check(q->f, (const char *)sqlite3_column_text(st, 1), (unsigned)sqlite3_column_int64(st, 2)) !=
-            FRONTIER_ADDED ||
-        (q->max_queued && q->queued >= q->max_queued))
-      continue;
+    frontier_status fs = frontier_check(q->f, (const char *)sqlite3_column_text(st, 1),
+                                        (unsigned)sqlite3_column_int64(st, 2));
+    if (fs == FRONTIER_NOMEM) {
+      n = state_sqlite_nomem(q);
+      break;
+    }
+    if (fs != FRONTIER_ADDED || (q->max_queued && q->queued >= q->max_queued)) continue;
     size_t len, hlen;
     const char *canon = frontier_canonical(q->f, &len), *host = canon_host(canon, &hlen);
     uint32_t h = state_sqlite_host_find(q, host, hlen, true);
