@@ -165,7 +165,9 @@ static int lcrawl_mark_seen(lua_State *L) {
 static int lcrawl_next(lua_State *L) {
   crawl_state *s = lcrawl_check_frontier(L);
   frontier_item it;
+  s->err[0] = '\0';
   if (!s->ops->next(s, NULL, NULL, &it)) {
+    if (s->err[0]) return lcrawl_state_error(L, s);
     lua_pushnil(L);
     return 1;
   }

@@ -192,8 +192,7 @@ static bool frontier_host_allowed(const frontier *f, const char *host, size_t n)
   }
 }
 
-/* Puts the canonical form of url in f->scratch: FRONTIER_ADDED, or why not. */
-static frontier_status frontier_canon(frontier *f, const char *url) {
+frontier_status frontier_canonicalize(frontier *f, const char *url) {
   buf_reset(&f->scratch);
   if (canon_url(url, f->opts.canon, &f->scratch, NULL, 0) == 0) return FRONTIER_ADDED;
   if (!f->scratch.failed) return FRONTIER_BAD_URL;
@@ -239,16 +238,23 @@ static void frontier_ring_remove(frontier *f, uint32_t h) {
   f->hosts[ho->ring_next].ring_prev = ho->ring_prev;
 }
 
+frontier_status frontier_check(frontier *f, const char *url, unsigned depth) {
+  if (f->opts.max_depth >= 0 && depth > (unsigned)f->opts.max_depth) return FRONTIER_TOO_DEEP;
+  frontier_status st = frontier_canonicalize(f, url);
+  if (st != FRONTIER_ADDED) return st;
+  size_t hlen = 0;
+  const char *host = canon_host(f->scratch.data, &hlen);
+  return frontier_host_allowed(f, host, hlen) ? FRONTIER_ADDED : FRONTIER_OFFSITE;
+}
+
 /* frontier_add, or with again frontier_requeue: a seen URL is queued anew,
  * under the copy the seen set holds. */
 static frontier_status frontier_queue(frontier *f, const char *url, unsigned depth, intptr_t tag, bool again) {
-  if (f->opts.max_depth >= 0 && depth > (unsigned)f->opts.max_depth) return FRONTIER_TOO_DEEP;
-  frontier_status st = frontier_canon(f, url);
+  frontier_status st = frontier_check(f, url, depth);
   if (st != FRONTIER_ADDED) return st;
   const char *canon = f->scratch.data;
   size_t hlen = 0;
   const char *host = canon_host(canon, &hlen);
-  if (!frontier_host_allowed(f, host, hlen)) return FRONTIER_OFFSITE;
 
   /* Everything that can fail is done before the frontier changes. */
   frontier_slot *seen = frontier_lookup(f, &f->seen, canon, f->scratch.len);
@@ -307,7 +313,7 @@ frontier_status frontier_requeue(frontier *f, const char *url, unsigned depth, i
 }
 
 frontier_status frontier_mark_seen(frontier *f, const char *url) {
-  frontier_status st = frontier_canon(f, url);
+  frontier_status st = frontier_canonicalize(f, url);
   if (st != FRONTIER_ADDED) return st;
   frontier_slot *seen = frontier_lookup(f, &f->seen, f->scratch.data, f->scratch.len);
   if (!seen) return FRONTIER_NOMEM;

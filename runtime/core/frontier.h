@@ -85,9 +85,18 @@ frontier_status frontier_requeue(frontier *f, const char *url, unsigned depth, i
  * waiting host was busy. */
 bool frontier_next(frontier *f, frontier_ready_fn ready, void *ud, frontier_item *out);
 
-/* The canonical form of the URL the last frontier_add, frontier_requeue or
- * frontier_mark_seen took (when it returned FRONTIER_ADDED or
- * FRONTIER_SEEN), len bytes; valid until the next of those calls. */
+/* For a crawl state that keeps the seen set and the queue itself (see
+ * state_sqlite.c): the checks frontier_add makes before dedup (depth, URL,
+ * host), and the one frontier_mark_seen makes (URL). FRONTIER_ADDED when
+ * url passes them, its canonical form then frontier_canonical's; else why
+ * not. Neither changes the frontier. */
+frontier_status frontier_check(frontier *f, const char *url, unsigned depth);
+frontier_status frontier_canonicalize(frontier *f, const char *url);
+
+/* The canonical form of the URL the last frontier_add, frontier_requeue,
+ * frontier_mark_seen, frontier_check or frontier_canonicalize took (when it
+ * returned FRONTIER_ADDED or FRONTIER_SEEN), len bytes; valid until the
+ * next of those calls. */
 const char *frontier_canonical(const frontier *f, size_t *len);
 
 size_t frontier_queued(const frontier *f);  /* waiting to be handed out */

@@ -4,7 +4,8 @@
  * stats, robots.txt rules fetched, each sink's committed position), made
  * durable together by commit. Two backends: in memory (state_mem, the
  * frontier alone: nothing outlives the process) and SQLite (state_sqlite:
- * a crawl resumes from its last commit). A shared store (Redis) fits the
+ * a crawl resumes from its last commit; the seen set and the queue on disk,
+ * in memory that does not grow with them). A shared store (Redis) fits the
  * same calls; leases on handed-out URLs would be its addition.
  *
  * Between commits, changes are provisional: a crash takes the state back to
@@ -40,6 +41,9 @@ typedef struct crawl_state_ops {
    * none): a target that URL recorded before a crash is new again to it,
    * so a redone redirect is not taken for a page handled elsewhere. */
   frontier_status (*mark_seen)(crawl_state *s, const char *url, const char *via);
+  /* frontier_next; the item's strings are valid until the next call of
+   * next (in memory, until free). False too when storing failed: err then
+   * set, which the caller empties before the call to tell. */
   bool (*next)(crawl_state *s, frontier_ready_fn ready, void *ud, frontier_item *out);
   /* url (as handed out) is done, as mark says. 0, or -1 (err). */
   int (*done)(crawl_state *s, const char *url, state_mark mark);

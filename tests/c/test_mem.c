@@ -5,37 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "buf.h"
 #include "check.h"
 #include "dom.h"
 #include "frontier.h"
 #include "select.h"
-
-/* An allocator with a budget, as a Lua state's with a memory limit. */
-typedef struct budget {
-  size_t held, peak, limit;  /* limit 0: none */
-  size_t refused;
-} budget;
-
-static void *budget_fn(void *ud, void *p, size_t old, size_t size) {
-  budget *b = ud;
-  if (!p) old = 0;
-  if (size == 0) {
-    free(p);
-    b->held -= old;
-    return NULL;
-  }
-  if (size > old && b->limit && b->held - old + size > b->limit) {
-    b->refused++;
-    return NULL;
-  }
-  void *q = realloc(p, size);
-  if (q) {
-    b->held = b->held - old + size;
-    if (b->held > b->peak) b->peak = b->held;
-  }
-  return q;
-}
 
 static char *repeat(const char *s, size_t n) {
   size_t len = strlen(s);

@@ -344,8 +344,8 @@ describe("glean state", function()
       local s = support.slurp(state)
       write(p, s:sub(1, 4096) .. ("\255"):rep(4096) .. s:sub(2 * 4096 + 1)) -- page 2
     end), "damaged")
-    both(copy("newer.state", function(p) sql(p, "UPDATE meta SET value = '2' WHERE key = 'format'") end),
-      "format 2, written by a newer glean (this glean reads format 1)")
+    both(copy("newer.state", function(p) sql(p, "UPDATE meta SET value = '3' WHERE key = 'format'") end),
+      "format 3, written by a newer glean (this glean reads format 2)")
     both(copy("ownerless.state", function(p) sql(p, "DELETE FROM meta WHERE key = 'adapter'") end),
       "not a glean state file")
     local records = dir .. "/records.sqlite"
