@@ -9,7 +9,9 @@
  *   r:stats()             -- {records, responses, skipped, bytes}
  * Warnings (damage, each naming the file and byte offset) go to the
  * runtime's log. */
+#include <errno.h>
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +56,9 @@ static lwarc *lwarc_push(lua_State *L) {
 static void lwarc_add_path(lua_State *L, const char *path) {
   int list = lua_gettop(L);
   if (!strpbrk(path, "*?[")) {
+    FILE *f = fopen(path, "rb");
+    if (!f) luaL_error(L, "glean.warc: %s: %s", path, strerror(errno));
+    fclose(f);
     lua_pushstring(L, path);
     lua_rawseti(L, list, (lua_Integer)lua_rawlen(L, list) + 1);
     return;
@@ -62,7 +67,7 @@ static void lwarc_add_path(lua_State *L, const char *path) {
   int rc = glob(path, 0, NULL, &g);
   if (rc != 0) {
     if (rc != GLOB_NOMATCH) globfree(&g);
-    luaL_error(L, "--warc-in %s: %s", path, rc == GLOB_NOMATCH ? "no file matches" : "cannot expand the pattern");
+    luaL_error(L, "glean.warc: %s: %s", path, rc == GLOB_NOMATCH ? "no file matches" : "cannot expand the pattern");
   }
   for (size_t i = 0; i < g.gl_pathc; i++) {
     lua_pushstring(L, g.gl_pathv[i]);
