@@ -759,6 +759,7 @@ static read_result read_record(warc_reader *r, source *s, record *rec) {
   size_t len;
   int got;
   for (;;) {
+    src_avail(s, 1);  /* past the end of a member: where the next one begins */
     rec->pos = src_pos(s);
     got = src_line(s, &line, &len);
     if (got <= 0) break;
@@ -790,7 +791,7 @@ static read_result read_record(warc_reader *r, source *s, record *rec) {
     if (!headers_line(&h, line, len)) break;
   }
   if (!ended) {
-    const char *why = got == 0 || s->eof ? "the file ends in its WARC headers"
+    const char *why = got == 0 || s->eof ? "cut short: the file ends in its WARC headers"
                       : h.status == HEADERS_NO_MEMORY ? "out of memory"
                                                       : "its WARC headers are too long";
     record_warn(r, s, rec->pos, "%s: skipped", why);
@@ -1046,7 +1047,10 @@ int warc_next(warc_reader *r, fetch_response **out, char *err, size_t errlen) {
         *out = res;
       }
       record_clear(&rec);
-      if (res) return 1;
+      if (res) {
+        src_avail(&r->src, 1);
+        return 1;
+      }
       continue;
     }
     if (rec.id) index_put(r, index_key('i', rec.id, NULL), r->file, rec.pos);
@@ -1056,6 +1060,7 @@ int warc_next(warc_reader *r, fetch_response **out, char *err, size_t errlen) {
     rec.res = NULL;
     record_clear(&rec);
     r->stats.responses++;
+    src_avail(&r->src, 1);  /* so that warc_where names the next record's member */
     return 1;
   }
   if (r->file < r->n) {
