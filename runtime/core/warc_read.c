@@ -97,9 +97,9 @@ static void src_warn(const source *s, const char *fmt, ...) {
 }
 
 /* Starts the gzip member that begins at raw offset `at`, or the first one
- * after it (bytes between members are passed over, with a warning); eof
- * if there is none. */
-static void src_start_member(source *s, uint64_t at) {
+ * after it (bytes between members are passed over, with a warning unless
+ * they are the rest of a damaged member); eof if there is none. */
+static void src_start_member(source *s, uint64_t at, bool after_damage) {
   src_raw_seek(s, at);
   s->off = s->len = 0;
   s->base = 0;
@@ -112,10 +112,7 @@ static void src_start_member(source *s, uint64_t at) {
       size_t n = src_raw_read(s, s->in + have, WARC_IN - have);
       s->in_len += n;
       if (n) continue;
-      if (s->in_len && src_raw_at(s) != at)
-        src_warn(s, "bytes %" PRIu64 " to the end are not a gzip member: ignored", at);
-      else if (s->in_len)
-        src_warn(s, "%zu bytes at byte %" PRIu64 " are not a gzip member: ignored", s->in_len, at);
+      if (s->in_len && !after_damage) src_warn(s, "bytes %" PRIu64 " to the end are not a gzip member: ignored", at);
       s->in_off = s->in_len;
       s->member_end = s->eof = true;
       s->z_live = false;
@@ -134,7 +131,7 @@ static void src_start_member(source *s, uint64_t at) {
     s->in_off = s->in_len - 2;  /* a magic may begin in the last two */
   }
   uint64_t found = src_raw_at(s);
-  if (found != at) src_warn(s, "bytes %" PRIu64 " to %" PRIu64 " are not a gzip member: passed over", at, found);
+  if (found != at && !after_damage) src_warn(s, "bytes %" PRIu64 " to %" PRIu64 " are not a gzip member: passed over", at, found);
   s->member = found;
   s->member_end = false;
   if (!s->z_init) {
@@ -182,7 +179,7 @@ static size_t src_more(source *s) {
                s->z.msg ? s->z.msg : "inflate failed");
       s->breaks++;
       s->len = s->off;  /* what it gave since is not to be trusted either */
-      src_start_member(s, s->member + 1);
+      src_start_member(s, s->member + 1, true);
       return 0;
     }
   }
@@ -197,7 +194,7 @@ static void src_next_member(source *s) {
     s->eof = true;
     return;
   }
-  src_start_member(s, src_raw_at(s));
+  src_start_member(s, src_raw_at(s), false);
 }
 
 /* Makes at least `need` bytes available at out[off] if the member has
@@ -255,7 +252,7 @@ static int src_open(source *s, const char *name, const char *path, const void *m
   }
   if (src_raw_fill(s) >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b) {
     s->gz = true;
-    src_start_member(s, 0);
+    src_start_member(s, 0, false);
   } else {
     src_raw_seek(s, 0);
   }
@@ -281,7 +278,7 @@ static int src_seek(source *s, warc_pos pos) {
     if (!s->f && pos.skip > s->mem_len) return -1;
     return 0;
   }
-  src_start_member(s, pos.member);
+  src_start_member(s, pos.member, false);
   if (s->eof || s->member != pos.member) return -1;
   for (uint64_t left = pos.skip; left;) {
     size_t n = src_avail(s, 1);
@@ -321,8 +318,9 @@ static int src_line(source *s, const char **line, size_t *len) {
 }
 
 /* Passes over bytes up to the next line that starts "WARC/" (or a member
- * that does); false at the end of the input. */
-static bool src_resync(source *s) {
+ * that does), this one too if line_start; false at the end of the input. */
+static bool src_resync(source *s, bool line_start) {
+  if (line_start && src_avail(s, 5) >= 5 && memcmp(s->out + s->off, "WARC/", 5) == 0) return true;
   for (;;) {
     size_t have = src_avail(s, 6);
     if (!have) return false;
@@ -617,6 +615,7 @@ struct warc_reader {
   bool index_full_warned;
   warc_stats stats;
   uint64_t bytes_done;  /* of the files before this one */
+  uint64_t breaks_done; /* their damaged gzip members */
 };
 
 static const char *reader_name(const warc_reader *r, size_t file) { return r->paths ? r->paths[file] : r->mem_name; }
@@ -776,7 +775,7 @@ static read_result read_record(warc_reader *r, source *s, record *rec) {
     record_warn(r, s, rec->pos, "not a WARC record (it begins '%.*s'): looking for the next one",
                 (int)(n > 40 ? 40 : n), got < 0 ? "" : line);
     r->stats.skipped++;
-    if (!src_resync(s)) return READ_END;
+    if (!src_resync(s, got > 0 && line[len - 1] == '\n')) return READ_END;
     return READ_SKIPPED;
   }
   r->stats.records++;
@@ -798,13 +797,12 @@ static read_result read_record(warc_reader *r, source *s, record *rec) {
     headers_clear(&h);
     r->stats.skipped++;
     if (got == 0) return READ_END;
-    return src_resync(s) ? READ_SKIPPED : READ_END;
+    return src_resync(s, true) ? READ_SKIPPED : READ_END;
   }
-  if (s->breaks != breaks) {
+  if (s->breaks != breaks) {  /* counted as the member's */
     record_warn(r, s, rec->pos, "in a damaged gzip member: skipped");
     headers_clear(&h);
-    r->stats.skipped++;
-    return READ_SKIPPED;
+    return READ_OTHER;
   }
   const char *cl = headers_find(&h, "content-length");
   char *cl_end = NULL;
@@ -814,7 +812,7 @@ static read_result read_record(warc_reader *r, source *s, record *rec) {
     record_warn(r, s, rec->pos, "%s Content-Length: skipped", cl ? "a bad" : "no");
     headers_clear(&h);
     r->stats.skipped++;
-    return src_resync(s) ? READ_SKIPPED : READ_END;
+    return src_resync(s, true) ? READ_SKIPPED : READ_END;
   }
   rec->type = header_dup(&h, "warc-type");
   for (char *p = rec->type; p && *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
@@ -857,9 +855,10 @@ static read_result read_record(warc_reader *r, source *s, record *rec) {
   }
   read_result result = READ_SKIPPED;
   if (s->breaks != breaks) {
-    /* The source warned of the member; the record goes with it, and the
-     * next begins the member it went on at. */
+    /* The source warned of the member (and counts it); the record goes
+     * with it, and the next begins the member it went on at. */
     record_warn(r, s, rec->pos, "in a damaged gzip member: skipped");
+    result = READ_OTHER;
   } else if (left) {
     record_warn(r, s, rec->pos, "cut short: the file ends after %llu of its %llu bytes: skipped",
                 length - (unsigned long long)left, length);
@@ -868,7 +867,7 @@ static read_result read_record(warc_reader *r, source *s, record *rec) {
     record_warn(r, s, rec->pos, "its Content-Length (%llu) does not end it where the next record begins: skipped",
                 length);
     /* The next record may begin anywhere after these headers. */
-    if (src_seek(s, block) != 0 || !src_resync(s)) result = READ_END;
+    if (src_seek(s, block) != 0 || !src_resync(s, true)) result = READ_END;
   } else if (problem) {
     record_warn(r, s, rec->pos, "%s (%s): skipped", problem, type);
   } else if (revisit) {
@@ -976,6 +975,7 @@ warc_reader *warc_open_memory(const void *data, size_t len, const char *name, co
 static void reader_close_file(warc_reader *r) {
   if (!r->open) return;
   r->bytes_done += r->src.raw_pos;
+  r->breaks_done += r->src.breaks;
   src_close(&r->src);
   r->open = false;
 }
@@ -1080,6 +1080,7 @@ const char *warc_file_name(const warc_reader *r, size_t file) { return file < r-
 warc_stats warc_get_stats(const warc_reader *r) {
   warc_stats st = r->stats;
   st.bytes = r->bytes_done + (r->open ? src_raw_at(&r->src) : 0);
+  st.skipped += r->breaks_done + (r->open ? r->src.breaks : 0);  /* a damaged member is a record lost, or more */
   return st;
 }
 

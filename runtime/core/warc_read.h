@@ -44,7 +44,8 @@ typedef struct warc_options {
 typedef struct warc_stats {
   uint64_t records;    /* WARC records read, of every type */
   uint64_t responses;  /* responses given by warc_next (revisits too) */
-  uint64_t skipped;    /* records passed over for damage (each warned of) */
+  uint64_t skipped;    /* records passed over for damage, and gzip members
+                          that do not inflate (each warned of) */
   uint64_t bytes;      /* of the files, as stored (compressed) */
 } warc_stats;
 
