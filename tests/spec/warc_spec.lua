@@ -1,7 +1,7 @@
 -- WARC input (glean run --warc-in): a WARC that GNU wget wrote against the
 -- test server (a chunked and a gzip-encoded page among its responses) gives
 -- the records a live crawl of the same pages gives; revisits resolve to
--- the record they point to; every kind of damage real archives have, made
+-- the record they point to; a 100 MB archive is read in constant memory; every kind of damage real archives have, made
 -- here, is one warning naming the file and byte offset while the records
 -- around it still come; a run SIGKILLed at random moments and resumed with
 -- --state writes each record once.
@@ -245,6 +245,30 @@ describe("glean run --warc-in", function()
       assert.same({"after"}, h1s(got))
       assert.truthy(err:find("bad.warc: record at byte 0: cut short", 1, true), err)
     end)
+  end)
+
+  it("reads a 100 MB archive once, in constant memory", function()
+    local warc = dir .. "/big.warc.gz"
+    assert(os.execute(("python3 -c %s %s"):format(quote([[
+import gzip, sys
+body = b"<p>" + b"x" * 100000 + b"</p>"
+http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
+with open(sys.argv[1], "wb") as f:
+    for i in range(1000):
+        rec = (b"WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: https://example.com/%d\r\n"
+               b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n" % (i, len(http)))
+        f.write(gzip.compress(rec + http + b"\r\n\r\n", 1))
+]]), quote(warc))))
+    local count = [[
+return {name = "count", pages = {{match = function() return true end,
+  parse = function(page) return page.url:match("/999$") and {size = page.response.size} or nil end}}}
+]]
+    local code, out, err, adir, kb = support.run_adapter(count, {"--warc-in", warc}, {peak = true, guard = 120})
+    os.execute("rm -rf " .. quote(adir))
+    assert.equal(0, code, err)
+    assert.same({{size = 100007}}, support.records(out))
+    -- The runtime alone is about 10 MB; the archive inflates to 100 MB.
+    assert.is_true(kb < 40 * 1024, ("peak RSS %d KB"):format(kb))
   end)
 
   it("SIGKILLed at random moments and resumed with --state, writes each record once", function()
