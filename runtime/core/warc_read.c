@@ -995,6 +995,10 @@ static int reader_open_file(warc_reader *r) {
 
 int warc_seek(warc_reader *r, size_t file, warc_pos pos, char *err, size_t errlen) {
   reader_close_file(r);
+  if (file == r->n && !pos.member && !pos.skip) {  /* past the last: all read */
+    r->file = file;
+    return 0;
+  }
   if (file >= r->n) {
     snprintf(err, errlen, "no WARC file number %zu (there are %zu)", file + 1, r->n);
     return -1;

@@ -62,8 +62,8 @@ warc_reader *warc_open_memory(const void *data, size_t len, const char *name, co
                               char *err, size_t errlen);
 
 /* Goes to a record of file number `file` (from 0) at pos, as warc_where
- * gave it (a resumed run). -1 with a message in err if there is no such
- * file or place. */
+ * gave it (a resumed run); file n (the number of files), pos {0, 0}: past
+ * them all. -1 with a message in err if there is no such file or place. */
 int warc_seek(warc_reader *r, size_t file, warc_pos pos, char *err, size_t errlen);
 
 /* The next response: 1 with *out (the caller's, for fetch_response_free);

@@ -271,6 +271,27 @@ return {name = "count", pages = {{match = function() return true end,
     assert.is_true(kb < 40 * 1024, ("peak RSS %d KB"):format(kb))
   end)
 
+  it("with --state, a finished run reads nothing again, and files added after it are read alone", function()
+    local s = dir .. "/again"
+    assert(os.execute("mkdir -p " .. quote(s)))
+    write(s .. "/1.warc", response("a", "one"))
+    local state, out = s .. "/state.db", s .. "/out.jsonl"
+    local function records() return h1s(support.records(support.slurp(out))) end
+    local code, _, err = run({s .. "/1.warc"}, {"--state", state, "--out", out})
+    assert.equal(0, code, err)
+    assert.same({"one"}, records())
+    code, _, err = run({s .. "/1.warc"}, {"--state", state, "--out", out})
+    assert.equal(0, code, err)
+    assert.same({"one"}, records())
+    write(s .. "/2.warc", response("b", "two"))
+    code, _, err = run({s .. "/*.warc"}, {"--state", state, "--out", out})
+    assert.equal(0, code, err)
+    assert.same({"one", "two"}, records())
+    code, _, err = run({s .. "/2.warc"}, {"--state", state, "--out", out})
+    assert.equal(2, code)
+    assert.truthy(err:find("WARC file 1 of the crawl was " .. s .. "/1.warc, now " .. s .. "/2.warc", 1, true), err)
+  end)
+
   it("SIGKILLed at random moments and resumed with --state, writes each record once", function()
     local parts = {}
     for i = 1, 400 do parts[i] = response("p" .. i, "page " .. i) end

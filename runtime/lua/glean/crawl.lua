@@ -407,20 +407,18 @@ function crawl.run(adapter, options)
       opened, reader, warc_files = pcall(glean.warc, settings.warc_in, {max_body = settings.max_body})
     end
     if not opened then error((tostring(reader):gsub("^%[glean%][^:]*:%d+: ", "")), 0) end
+    -- The files of the runs before must begin the list: files added
+    -- after them (a glob that matches more) are read after them.
     local kept = state and frontier:get("warc")
     if kept then
       kept = glean.json.decode(kept)
-      if kept.file <= #warc_files and kept.name ~= warc_files[kept.file] then
-        error(("--state: the crawl was reading %s as WARC file %d, now given %s"):format(
-          kept.name, kept.file, warc_files[kept.file]), 0)
+      for i, name in ipairs(kept.files) do
+        if warc_files[i] ~= name then
+          error(("--state: WARC file %d of the crawl was %s, now %s"):format(i, name, warc_files[i] or "none"), 0)
+        end
       end
-      if kept.file <= #warc_files then
-        local ok, err = pcall(reader.seek, reader, kept)
-        if not ok then error(("--state: %s"):format(err), 0) end
-      else
-        reader:close()
-        reader = glean.warc_string("", "WARC data")  -- all read: nothing left
-      end
+      local ok, err = pcall(reader.seek, reader, kept)
+      if not ok then error(("--state: %s"):format(err), 0) end
     end
   end
   local _ <close> = setmetatable({}, {__close = function() if reader then reader:close() end end})
@@ -456,8 +454,7 @@ function crawl.run(adapter, options)
     frontier:put("stats", glean.json.encode(totals()))
     if reader then
       local at = reader:where()
-      -- Past the last file: the position says so by its number.
-      if not at.name then at.name = "" end
+      at.files, at.name = warc_files, nil
       frontier:put("warc", glean.json.encode(at))
     end
     frontier:commit()
