@@ -27,7 +27,7 @@
 #define WARC_IN (64 * 1024)      /* compressed bytes read at once */
 #define WARC_MAX_HEADERS 1000    /* header lines of a record, and of its HTTP message */
 #define WARC_MAX_HEAD (256 * 1024)  /* bytes of either */
-#define WARC_INDEX_DEFAULT 1000000
+#define WARC_INDEX_DEFAULT 250000  /* entries: a table of at most 512 Ki x 32 bytes */
 
 /* ---- sources ----------------------------------------------------------------- */
 
@@ -621,11 +621,11 @@ struct warc_reader {
 static const char *reader_name(const warc_reader *r, size_t file) { return r->paths ? r->paths[file] : r->mem_name; }
 
 static void index_put(warc_reader *r, uint64_t key, size_t file, warc_pos pos) {
-  if (r->index_n * 2 >= r->index_cap) {
+  if (r->index_n * 4 >= r->index_cap * 3) {
     size_t max = r->opt.max_index ? r->opt.max_index : WARC_INDEX_DEFAULT;
     if (r->index_n >= max) {
       if (!r->index_full_warned && r->opt.log)
-        log_msg(r->opt.log, LOG_WARN, "%s: more than %zu records: revisits of later ones are not resolved",
+        log_msg(r->opt.log, LOG_WARN, "%s: over %zu keys of records kept for revisits: revisits of the records after this one are not resolved",
                 reader_name(r, file), max);
       r->index_full_warned = true;
       return;

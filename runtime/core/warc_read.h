@@ -36,8 +36,9 @@ typedef struct warc_pos {
 typedef struct warc_options {
   size_t max_body;    /* decoded body bytes of one record (0: no limit); a
                          record past it is passed over with a warning */
-  size_t max_index;   /* records remembered for revisits to find (0:
-                         1,000,000, about 96 bytes each) */
+  size_t max_index;   /* keys remembered for revisits to find records by,
+                         up to three a record (0: 250,000, a table of 16 MB
+                         at most); revisits of records past it are warned of */
   const logger *log;  /* warnings; NULL: silent */
 } warc_options;
 
