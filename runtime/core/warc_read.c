@@ -621,15 +621,15 @@ struct warc_reader {
 static const char *reader_name(const warc_reader *r, size_t file) { return r->paths ? r->paths[file] : r->mem_name; }
 
 static void index_put(warc_reader *r, uint64_t key, size_t file, warc_pos pos) {
+  size_t max = r->opt.max_index ? r->opt.max_index : WARC_INDEX_DEFAULT;
+  if (r->index_n >= max) {
+    if (!r->index_full_warned && r->opt.log)
+      log_msg(r->opt.log, LOG_WARN, "%s: over %zu keys of records kept for revisits: revisits of the records "
+              "after this one are not resolved", reader_name(r, file), max);
+    r->index_full_warned = true;
+    return;
+  }
   if (r->index_n * 4 >= r->index_cap * 3) {
-    size_t max = r->opt.max_index ? r->opt.max_index : WARC_INDEX_DEFAULT;
-    if (r->index_n >= max) {
-      if (!r->index_full_warned && r->opt.log)
-        log_msg(r->opt.log, LOG_WARN, "%s: over %zu keys of records kept for revisits: revisits of the records after this one are not resolved",
-                reader_name(r, file), max);
-      r->index_full_warned = true;
-      return;
-    }
     size_t cap = r->index_cap ? r->index_cap * 2 : 1024;
     index_entry *grown = calloc(cap, sizeof *grown);
     if (!grown) return;
