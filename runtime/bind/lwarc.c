@@ -140,6 +140,11 @@ static int lwarc_next(lua_State *L) {
   return 1;
 }
 
+static void lwarc_set(lua_State *L, const char *key, uint64_t n) {
+  lua_pushinteger(L, (lua_Integer)n);
+  lua_setfield(L, -2, key);
+}
+
 /* r:where() -> {file = N (from 1), name = PATH, member = M, skip = S} */
 static int lwarc_where(lua_State *L) {
   lwarc *w = lwarc_check(L);
@@ -147,14 +152,11 @@ static int lwarc_where(lua_State *L) {
   warc_pos pos;
   warc_where(w->r, &file, &pos);
   lua_createtable(L, 0, 4);
-  lua_pushinteger(L, (lua_Integer)file + 1);
-  lua_setfield(L, -2, "file");
+  lwarc_set(L, "file", file + 1);
   lua_pushstring(L, warc_file_name(w->r, file));
   lua_setfield(L, -2, "name");
-  lua_pushinteger(L, (lua_Integer)pos.member);
-  lua_setfield(L, -2, "member");
-  lua_pushinteger(L, (lua_Integer)pos.skip);
-  lua_setfield(L, -2, "skip");
+  lwarc_set(L, "member", pos.member);
+  lwarc_set(L, "skip", pos.skip);
   return 1;
 }
 
@@ -182,14 +184,10 @@ static int lwarc_stats(lua_State *L) {
   lwarc *w = lwarc_check(L);
   warc_stats st = warc_get_stats(w->r);
   lua_createtable(L, 0, 4);
-  lua_pushinteger(L, (lua_Integer)st.records);
-  lua_setfield(L, -2, "records");
-  lua_pushinteger(L, (lua_Integer)st.responses);
-  lua_setfield(L, -2, "responses");
-  lua_pushinteger(L, (lua_Integer)st.skipped);
-  lua_setfield(L, -2, "skipped");
-  lua_pushinteger(L, (lua_Integer)st.bytes);
-  lua_setfield(L, -2, "bytes");
+  lwarc_set(L, "records", st.records);
+  lwarc_set(L, "responses", st.responses);
+  lwarc_set(L, "skipped", st.skipped);
+  lwarc_set(L, "bytes", st.bytes);
   return 1;
 }
 
