@@ -178,8 +178,7 @@ static size_t src_more(source *s) {
       src_warn(s, "damaged gzip member at byte %" PRIu64 " (%s): going on at the next member", s->member,
                s->z.msg ? s->z.msg : "inflate failed");
       s->breaks++;
-      s->len = s->off;  /* what it gave since is not to be trusted either */
-      src_start_member(s, s->member + 1, true);
+      src_start_member(s, s->member + 1, true);  /* what is left of this one goes too */
       return 0;
     }
   }
