@@ -282,6 +282,18 @@ function cli.state(args)
     out:write(("stats (last commit): pages %d, records %d, failed %d, %.1f s since %s\n"):format(
       stats.pages or 0, stats.records or 0, stats.failed or 0, stats.elapsed or 0, stats.started or "?"))
   end
+  local warc = st:get("warc")
+  if warc then
+    warc = glean.json.decode(warc)
+    local files = warc.files or {}
+    if warc.file > #files then
+      out:write(("WARC input: all %d files read\n"):format(#files))
+    else
+      -- member:skip, as warc_read.h has it: a file not compressed is 0:offset.
+      out:write(("WARC input: file %d of %d (%s), next record at %d:%d (gzip member : bytes into it)\n"):format(
+        warc.file, #files, files[warc.file], warc.member, warc.skip))
+    end
+  end
   st:close()
   return 0
 end
