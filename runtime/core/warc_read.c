@@ -27,6 +27,7 @@
 #define WARC_IN (64 * 1024)      /* compressed bytes read at once */
 #define WARC_MAX_HEADERS 1000    /* header lines of a record, and of its HTTP message */
 #define WARC_MAX_HEAD (256 * 1024)  /* bytes of either */
+#define WARC_RESEEK_MAX (16u << 20)  /* see read_record */
 #define WARC_INDEX_DEFAULT 250000  /* entries: a table of at most 512 Ki x 32 bytes */
 
 /* ---- sources ----------------------------------------------------------------- */
@@ -863,10 +864,14 @@ static read_result read_record(warc_reader *r, source *s, record *rec) {
                 length - (unsigned long long)left, length);
     result = READ_END;
   } else if (!record_end(s)) {
-    record_warn(r, s, rec->pos, "its Content-Length (%llu) does not end it where the next record begins: skipped",
-                length);
-    /* The next record may begin anywhere after these headers. */
-    if (src_seek(s, block) != 0 || !src_resync(s, true)) result = READ_END;
+    /* The next record may begin anywhere after these headers: they are
+     * read again, unless that means inflating more than WARC_RESEEK_MAX
+     * from the start of a member (a file in one member: each lie would
+     * cost the file up to here), where the search goes on from here. */
+    bool back = !s->gz || block.skip <= WARC_RESEEK_MAX;
+    record_warn(r, s, rec->pos, "its Content-Length (%llu) does not end it where the next record begins: "
+                "skipped%s", length, back ? "" : " (and what it spans: the file is one long gzip member)");
+    if ((back && src_seek(s, block) != 0) || !src_resync(s, true)) result = READ_END;
   } else if (problem) {
     record_warn(r, s, rec->pos, "%s (%s): skipped", problem, type);
   } else if (revisit) {
