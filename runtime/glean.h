@@ -164,6 +164,23 @@ glean_status glean_extract(glean_runtime *rt, const char *url, const void *bytes
  * GLEAN_ECRAWL, GLEAN_ENOADAPTER. */
 glean_status glean_crawl(glean_runtime *rt, const char *const *urls, size_t n, const glean_callbacks *cb);
 
+/* Runs the adapter over the responses archived in the WARC file at path
+ * (.warc or .warc.gz, one gzip member per record or one for all) as `glean
+ * run --warc-in` does, with the options set: each response (or resource)
+ * record a page rule handles goes to its parse with the archived status,
+ * headers and body (chunked coding and Content-Encoding undone, the charset
+ * of the archived Content-Type), revisits as the record they point to;
+ * links are not followed. Records and failed pages go to the callbacks as
+ * in glean_crawl, which it returns as; damaged records are warnings in the
+ * log (file and byte offset), passed over. GLEAN_ECRAWL if the file cannot
+ * be opened. The stats (glean_stats) are a crawl's, with warc_records and
+ * warc_skipped. */
+glean_status glean_extract_warc(glean_runtime *rt, const char *path, const glean_callbacks *cb);
+
+/* The same over len bytes of WARC records at data (one copy is made while
+ * the call runs). */
+glean_status glean_extract_warc_memory(glean_runtime *rt, const void *data, size_t len, const glean_callbacks *cb);
+
 /* Any thread, any time while rt exists: the glean_crawl or glean_extract
  * running in rt stops promptly and cleanly and returns GLEAN_ECANCELLED;
  * if none is running, the next one does so at once. The call it stopped

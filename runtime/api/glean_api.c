@@ -313,6 +313,9 @@ typedef struct api_crawl_args {
   glean_runtime *rt;
   const char *const *urls;
   size_t n;
+  const char *warc_path;  /* instead of URLs: a WARC file, or */
+  const void *warc_data;  /* WARC records in memory */
+  size_t warc_len;
   bool interrupted, failed;
 } api_crawl_args;
 
@@ -326,7 +329,11 @@ static int api_crawl_lua(lua_State *L) {
   }
   lua_pushlightuserdata(L, rt);
   lua_pushcclosure(L, api_on_error, 1);
-  api_call(L, rt, "crawl", 2, 3);
+  if (a->warc_path) lua_pushstring(L, a->warc_path);
+  else if (a->warc_data) lua_pushlstring(L, a->warc_data, a->warc_len);
+  else lua_pushnil(L);
+  lua_pushboolean(L, a->warc_data != NULL);
+  api_call(L, rt, "crawl", 4, 3);
   size_t len;
   const char *json = lua_tolstring(L, -3, &len);
   char *copy = malloc(len + 1);
@@ -339,23 +346,44 @@ static int api_crawl_lua(lua_State *L) {
   return 0;
 }
 
-glean_status glean_crawl(glean_runtime *rt, const char *const *urls, size_t n, const glean_callbacks *cb) {
-  glean_status st = api_enter(rt, "glean_crawl");
-  if (st != GLEAN_OK) return st;
-  for (size_t i = 0; i < n; i++)
-    if (!urls[i]) return api_fail(rt, GLEAN_EINVAL, "glean_crawl: URL %zu is NULL", i);
-  if (!rt->have_adapter) return api_fail(rt, GLEAN_ENOADAPTER, "glean_crawl: no adapter loaded");
-  api_crawl_args a = {.rt = rt, .urls = urls, .n = n};
-  int rc = api_run(rt, api_crawl_lua, &a, cb);
+/* A crawl (of URLs, or over WARC input), fn the caller's name. */
+static glean_status api_crawl(glean_runtime *rt, const char *fn, api_crawl_args *a, const glean_callbacks *cb) {
+  if (!rt->have_adapter) return api_fail(rt, GLEAN_ENOADAPTER, "%s: no adapter loaded", fn);
+  int rc = api_run(rt, api_crawl_lua, a, cb);
   rt->crawls++;
   bool cancelled = api_cancelled(rt);
   if (rc == LUA_ERRMEM) return GLEAN_ENOMEM;
   /* A cancel can end adapter code the crawl runs outside a page (its rules
    * for the start URLs): the crawl stops there. */
   if (rc != LUA_OK) return cancelled ? api_fail(rt, GLEAN_ECANCELLED, "the crawl was cancelled") : GLEAN_ECRAWL;
-  if (a.interrupted) return api_fail(rt, GLEAN_ECANCELLED, "the crawl was cancelled");
-  if (a.failed) return api_fail(rt, GLEAN_EPAGE, "some pages failed (see the stats)");
+  if (a->interrupted) return api_fail(rt, GLEAN_ECANCELLED, "the crawl was cancelled");
+  if (a->failed) return api_fail(rt, GLEAN_EPAGE, "some pages failed (see the stats)");
   return GLEAN_OK;
+}
+
+glean_status glean_crawl(glean_runtime *rt, const char *const *urls, size_t n, const glean_callbacks *cb) {
+  glean_status st = api_enter(rt, "glean_crawl");
+  if (st != GLEAN_OK) return st;
+  for (size_t i = 0; i < n; i++)
+    if (!urls[i]) return api_fail(rt, GLEAN_EINVAL, "glean_crawl: URL %zu is NULL", i);
+  api_crawl_args a = {.rt = rt, .urls = urls, .n = n};
+  return api_crawl(rt, "glean_crawl", &a, cb);
+}
+
+glean_status glean_extract_warc(glean_runtime *rt, const char *path, const glean_callbacks *cb) {
+  glean_status st = api_enter(rt, "glean_extract_warc");
+  if (st != GLEAN_OK) return st;
+  if (!path) return api_fail(rt, GLEAN_EINVAL, "glean_extract_warc: no path");
+  api_crawl_args a = {.rt = rt, .warc_path = path};
+  return api_crawl(rt, "glean_extract_warc", &a, cb);
+}
+
+glean_status glean_extract_warc_memory(glean_runtime *rt, const void *data, size_t len, const glean_callbacks *cb) {
+  glean_status st = api_enter(rt, "glean_extract_warc_memory");
+  if (st != GLEAN_OK) return st;
+  if (!data && len) return api_fail(rt, GLEAN_EINVAL, "glean_extract_warc_memory: no data");
+  api_crawl_args a = {.rt = rt, .warc_data = data ? data : "", .warc_len = len};
+  return api_crawl(rt, "glean_extract_warc_memory", &a, cb);
 }
 
 void glean_cancel(glean_runtime *rt) {

@@ -565,6 +565,12 @@ static lfetch_response *lfetch_push_response(lua_State *L) {
   return lr;
 }
 
+void lfetch_push_owned(lua_State *L, fetch_response *res) {
+  lfetch_response *lr = lfetch_push_response(L);
+  lr->res = res;
+  lfetch_charge(L, res, lr);
+}
+
 static lfetch_response *lfetch_check_response(lua_State *L, int idx) {
   lfetch_response *lr = luaL_checkudata(L, idx, LFETCH_RESPONSE);
   if (!lr->res) luaL_error(L, "response is closed");

@@ -268,6 +268,7 @@ int luaopen_glean(lua_State *L) {
   llog_open(L);
   lfetch_open(L);
   lcrawl_open(L);
+  lwarc_open(L);
   ltime_open(L);
   lsink_open(L);
   lglean_load_lua(L);

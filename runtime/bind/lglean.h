@@ -155,6 +155,13 @@ void ldom_open(lua_State *L);
 void llog_open(lua_State *L);
 void lfetch_open(lua_State *L);
 void lcrawl_open(lua_State *L);
+/* glean.warc (lwarc.c): WARC archives read as responses. */
+void lwarc_open(lua_State *L);
+/* Pushes a Response (lfetch.c) for a response made outside the engine (a
+ * WARC record's): it owns res from then on, charged to the memory limit
+ * as a fetched one is. */
+struct fetch_response;
+void lfetch_push_owned(lua_State *L, struct fetch_response *res);
 void ltime_open(lua_State *L);
 void lsink_open(lua_State *L);
 

@@ -50,9 +50,9 @@ static int lrecords_rewind(lua_State *L) {
     long long have = lrecords_position(sinks[i]);
     if (want < 0 || have < 0 || !sinks[i]->rewind) continue;
     if (have < want)
-      return luaL_error(L, "records output %d holds %lld bytes, less than the %lld this crawl's state has "
+      return luaL_error(L, "records output %d holds %I bytes, less than the %I this crawl's state has "
                         "committed: not this crawl's output (give the same output, or start another --state)",
-                        (int)i + 1, have, (long long)want);
+                        (int)i + 1, (lua_Integer)have, want);
     if (sinks[i]->rewind(sinks[i], (long long)want, err, sizeof err) != 0)
       return luaL_error(L, "records output %d: %s", (int)i + 1, err);
   }

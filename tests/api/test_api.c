@@ -617,6 +617,69 @@ static void test_cancel(void) {
   close(server);
 }
 
+/* One WARC response record for URL with an h1 of TITLE, into out. */
+static size_t warc_response(char *out, size_t cap, const char *url, const char *title) {
+  char http[512];
+  char body[200];
+  int blen = snprintf(body, sizeof body, "<!doctype html><h1>%s</h1>", title);
+  int hlen = snprintf(http, sizeof http, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s",
+                      blen, body);
+  return (size_t)snprintf(out, cap,
+                          "WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: %s\r\n"
+                          "Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n%s\r\n\r\n",
+                          url, hlen, http);
+}
+
+/* glean_extract_warc and glean_extract_warc_memory: the records of the
+ * archived pages a rule handles, a damaged record a warning naming the
+ * byte it begins at, the stats a crawl's. */
+static void test_warc(void) {
+  const char *adapter = "return {pages = {{path = '^/a', parse = function(p) return {h1 = p:text('h1')} end}}}";
+  glean_runtime *rt = with_adapter(adapter);
+  log_lines lines = {{0}, 0, 0, 0};
+  glean_set_log(rt, note_log, &lines);
+  CHECK(glean_set_option(rt, "progress", "0") == GLEAN_OK);
+  char data[4096];
+  size_t len = warc_response(data, sizeof data, "https://x.test/a1", "one");
+  size_t damaged_at = len;
+  len += (size_t)snprintf(data + len, sizeof data - len, "WARC/1.1\r\nContent-Length: 5\r\n\r\nabcdefghij\r\n\r\n");
+  len += warc_response(data + len, sizeof data - len, "https://x.test/b", "not handled");
+  len += warc_response(data + len, sizeof data - len, "https://x.test/a2", "two");
+
+  sinks s;
+  glean_callbacks cb = sinks_callbacks(&s);
+  glean_status st = glean_extract_warc_memory(rt, data, len, &cb);
+  CHECK(st == GLEAN_OK);
+  if (st != GLEAN_OK) fprintf(stderr, "warc: %s\n", glean_errmsg(rt));
+  CHECK(s.records.count == 2);
+  CHECK(s.records.text && strstr(s.records.text, "{\"h1\":\"one\"}\n{\"h1\":\"two\"}\n") != NULL);
+  char where[80];
+  snprintf(where, sizeof where, "record at byte %zu: its Content-Length", damaged_at);
+  CHECK(strstr(lines.text, where) != NULL);
+  cJSON *j = cJSON_Parse(glean_stats(rt));
+  cJSON *crawl = cJSON_GetObjectItem(j, "crawl");
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(crawl, "pages")) == 2);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(crawl, "warc_records")) == 4);
+  CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(crawl, "warc_skipped")) == 1);
+  cJSON_Delete(j);
+  collected_reset(&s.records);
+
+  char path[] = "/tmp/glean-test-warc-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  CHECK(write(fd, data, len) == (ssize_t)len);
+  close(fd);
+  cb = sinks_callbacks(&s);
+  CHECK(glean_extract_warc(rt, path, &cb) == GLEAN_OK);
+  CHECK(s.records.count == 2);
+  collected_reset(&s.records);
+  unlink(path);
+  CHECK(glean_extract_warc(rt, path, &cb) == GLEAN_ECRAWL);
+  CHECK(strstr(glean_errmsg(rt), path) != NULL);
+  CHECK(glean_extract_warc(rt, NULL, &cb) == GLEAN_EINVAL);
+  glean_destroy(rt);
+}
+
 int main(void) {
   test_version();
   test_adapters();
@@ -630,5 +693,6 @@ int main(void) {
   test_crawl();
   test_out();
   test_cancel();
+  test_warc();
   return check_summary();
 }

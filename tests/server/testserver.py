@@ -18,6 +18,8 @@ Endpoints (any method unless said):
   /gzip /br /zstd        TEXT, content-encoded
   /big?n=N               N bytes with a Content-Length
   /big-chunked?n=N       N bytes, chunked (no Content-Length)
+  /warc/chunked          an HTML page (h1 "chunked page"), chunked in three
+  /warc/gzip             an HTML page (h1 "gzip page"), gzip-encoded
   /bomb                  ~100 KB of gzip that decodes to 100 MiB of zeros
   /cookie/set?k=v&...    Set-Cookie for each pair
   /cookie/echo           the Cookie request header, or nothing
@@ -352,6 +354,17 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (k, b"c" * k))
                 n -= k
             self.wfile.write(b"0\r\n\r\n")
+        elif path == "/warc/chunked":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (b"<!doctype html><title>chunked</title>", b"<h1>chunked page</h1>", b"<p>caf\xc3\xa9</p>"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        elif path == "/warc/gzip":
+            page = b"<!doctype html><title>gzip</title><h1>gzip page</h1><p>" + TEXT + b"</p>"
+            self.reply(200, gzip_chunks([page]), "text/html", [("Content-Encoding", "gzip")])
         elif path == "/bomb":
             self.reply(200, BOMB, "application/octet-stream", [("Content-Encoding", "gzip")])
         elif path == "/cookie/set":

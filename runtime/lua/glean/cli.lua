@@ -11,6 +11,7 @@ local cli = {}
 
 local RUN_USAGE = [[
 usage: glean run ADAPTER [URL...] [options]
+       glean run ADAPTER --warc-in FILE... [options]
 
 Crawls with ADAPTER (a Lua file returning an adapter table, or the name of
 one in sites/) from the URLs given, else from the adapter's start_urls.
@@ -26,6 +27,12 @@ options:
   --fsync POLICY        never, batch (default: at the end of each batch of 500
                         records or 1 s) or always (each record): what survives
                         a power loss; a killed glean loses nothing written
+  --warc-in FILE...     run over the responses archived in these WARC files (.warc,
+                        .warc.gz; globs are expanded) instead of the network: each
+                        one a page rule handles goes to its parse, links are not
+                        followed; damaged records are warned of (file and byte
+                        offset) and passed over; with --state a run goes on at the
+                        file and offset reached
   --depth N             follow links at most N hops from the start URLs (0: only them)
   --mirror ORIGIN=LOC   serve URLs under ORIGIN from LOC (a base URL or a directory);
                         repeatable
@@ -93,6 +100,7 @@ local OPTIONS = {
   out = {"out", "out"}, format = {"choice", "format", {jsonl = true, csv = true, sqlite = true}},
   table = {"string", "table"}, fsync = {"choice", "fsync", {never = true, batch = true, always = true}},
   state = {"string", "state"}, ["state-commit"] = {"number", "state_commit"},
+  ["warc-in"] = {"out", "warc_in"},
 }
 
 -- Kinds of option that take no value.
@@ -208,6 +216,11 @@ local function parse_run_args(args, command, usage, extra)
       if not spec then return nil, usage_error(("unknown option '%s'"):format(a), command) end
       local ok, err = cli.set_option(options, a:sub(3), not FLAG[spec[1]] and value() or nil)
       if not ok then return nil, usage_error(err, command) end
+      -- --warc-in FILE...: the files a shell glob gave, up to the next option.
+      while a == "--warc-in" and args[i + 1] and args[i + 1]:sub(1, 1) ~= "-" do
+        i = i + 1
+        cli.set_option(options, "warc-in", args[i])
+      end
     elseif not adapter_arg then
       adapter_arg = a
     else
@@ -216,6 +229,9 @@ local function parse_run_args(args, command, usage, extra)
     i = i + 1
   end
   if not adapter_arg then return nil, usage_error(command .. " needs an ADAPTER", command) end
+  if options.warc_in and #options.urls > 0 then
+    return nil, usage_error("URLs and --warc-in do not go together: the pages come from the archives", command)
+  end
   local path = adapter_path(adapter_arg)
   if not path then
     -- One line, like the other adapter errors: the usage hint would not help.
@@ -354,6 +370,18 @@ function cli.state(args)
     stats = glean.json.decode(stats)
     out:write(("stats (last commit): pages %d, records %d, failed %d, %.1f s since %s\n"):format(
       stats.pages or 0, stats.records or 0, stats.failed or 0, stats.elapsed or 0, stats.started or "?"))
+  end
+  local warc = st:get("warc")
+  if warc then
+    warc = glean.json.decode(warc)
+    local files = warc.files or {}
+    if warc.file > #files then
+      out:write(("WARC input: all %d files read\n"):format(#files))
+    else
+      -- member:skip, as warc_read.h has it: a file not compressed is 0:offset.
+      out:write(("WARC input: file %d of %d (%s), next record at %d:%d (gzip member : bytes into it)\n"):format(
+        warc.file, #files, files[warc.file], warc.member, warc.skip))
+    end
   end
   st:close()
   return 0

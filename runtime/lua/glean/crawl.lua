@@ -9,6 +9,12 @@
 --              {CSS, ...} | function(page), parse = function(page)}, ... }
 -- A URL is fetched only if its path matches one of the pages' rules; the
 -- first rule that matches handles it.
+--
+-- With options.warc_in (files) or warc_data (WARC records in a string),
+-- the pages come from web archives instead of the network (glean.warc):
+-- each archived response a rule handles goes to that rule as a fetched
+-- one would, in the archive's order, one at a time; links are not
+-- followed. A state file then keeps the file and offset reached.
 local glean = require "glean"
 local sched = require "glean.sched"
 local page_mt = require "glean.page"
@@ -49,6 +55,7 @@ local OPTION_TYPES = {
   memory_limit = "number", time_limit = "number", time_limit_seconds = "number", -- adapter code's limits (glean.sandbox)
   out = "table", format = "string", table = "string", fsync = "string", -- where records go (glean.sink)
   state = "string", state_commit = "number",  -- the crawl state file (--state)
+  warc_in = "table", warc_data = "string",    -- pages from WARC files, or from WARC records in memory
 }
 
 -- What an adapter loaded without trust may do with an option in its
@@ -63,7 +70,7 @@ local ADAPTER_MAY = {
   max_body = "lower", grace = "lower",
   stats_file = "caller", urls = "caller", mirrors = "caller", progress = "caller", on_error = "caller",
   out = "caller", format = "caller", table = "caller", fsync = "caller",
-  state = "caller", state_commit = "caller",
+  state = "caller", state_commit = "caller", warc_in = "caller", warc_data = "caller",
 }
 
 -- Options that count things: a fraction would be refused further down,
@@ -167,7 +174,7 @@ end
 
 -- The counts of stats a resumed crawl carries on (the rest are its own).
 local COUNTS = {"pages", "records", "failed", "handler_errors", "fetch_errors", "http_errors",
-                "robots_skipped", "bytes", "elapsed", "requests", "retries"}
+                "robots_skipped", "bytes", "elapsed", "requests", "retries", "warc_records", "warc_skipped"}
 
 local function now()
   return glean.clock()
@@ -299,8 +306,10 @@ function crawl.run(adapter, options)
   local state = settings.state ~= nil
   local records = state and require "glean.records"
 
+  local warc = settings.warc_in ~= nil or settings.warc_data ~= nil
   local seeds = settings.urls and #settings.urls > 0 and settings.urls or adapter.start_urls or {}
-  if #seeds == 0 then error(where .. ": no URLs to crawl (give some, or set start_urls)", 0) end
+  if warc then seeds = {} end
+  if #seeds == 0 and not warc then error(where .. ": no URLs to crawl (give some, or set start_urls)", 0) end
   for _, host in ipairs(adapter.allowed_hosts or {}) do frontier:allow_host(host) end
   for _, url in ipairs(adapter.start_urls or {}) do
     if host_of(url) then frontier:allow_host(host_of(url)) end
@@ -318,7 +327,7 @@ function crawl.run(adapter, options)
   -- A resumed crawl: its outputs back to what the state committed (the
   -- records of pages not marked done then go, to be written again), and
   -- its stats where they were.
-  local base = {elapsed = 0, requests = 0, retries = 0}
+  local base = {elapsed = 0, requests = 0, retries = 0, warc_records = 0, warc_skipped = 0}
   if state then
     local positions = frontier:get("sinks")
     if positions then records.rewind(glean.json.decode(positions)) end
@@ -386,8 +395,40 @@ function crawl.run(adapter, options)
     if status == "bad URL" then error(("not a crawlable URL: %s"):format(url), 0) end
   end
 
+  -- WARC input: the reader, where a resumed run goes on from (the state
+  -- keeps the file list, and the file and offset reached).
+  local reader, warc_files
+  if warc then
+    local opened
+    if settings.warc_data then
+      opened, reader = pcall(glean.warc_string, settings.warc_data, "WARC data", {max_body = settings.max_body})
+      warc_files = {"WARC data"}
+    else
+      opened, reader, warc_files = pcall(glean.warc, settings.warc_in, {max_body = settings.max_body})
+    end
+    if not opened then error((tostring(reader):gsub("^%[glean%][^:]*:%d+: ", "")), 0) end
+    -- The files of the runs before must begin the list: files added
+    -- after them (a glob that matches more) are read after them.
+    local kept = state and frontier:get("warc")
+    if kept then
+      kept = glean.json.decode(kept)
+      for i, name in ipairs(kept.files) do
+        if warc_files[i] ~= name then
+          error(("--state: WARC file %d of the crawl was %s, now %s"):format(i, name, warc_files[i] or "none"), 0)
+        end
+      end
+      local ok, err = pcall(reader.seek, reader, kept)
+      if not ok then error(("--state: %s"):format(err), 0) end
+    end
+  end
+  local _ <close> = setmetatable({}, {__close = function() if reader then reader:close() end end})
+
   -- The stats as of now, whole crawl (all its runs).
   local function totals()
+    if reader then
+      local ws = reader:stats()
+      stats.warc_records, stats.warc_skipped = base.warc_records + ws.records, base.warc_skipped + ws.skipped
+    end
     local fs = engine:stats()
     stats.elapsed = base.elapsed + now() - t0
     stats.requests, stats.retries = base.requests + fs.requests, base.retries + fs.retries
@@ -400,7 +441,7 @@ function crawl.run(adapter, options)
   local finished = 0
   local function finish(url, mark)
     finished = finished + 1
-    if state then frontier:done(url, mark) end
+    if state and not warc then frontier:done(url, mark) end
   end
 
   -- A commit: the sinks flushed, then in one transaction the pages done
@@ -411,6 +452,11 @@ function crawl.run(adapter, options)
     records.flush()
     frontier:put("sinks", glean.json.encode(records.positions()))
     frontier:put("stats", glean.json.encode(totals()))
+    if reader then
+      local at = reader:where()
+      at.files, at.name = warc_files, nil
+      frontier:put("warc", glean.json.encode(at))
+    end
     frontier:commit()
     last_commit, committed = now(), finished
   end
@@ -443,6 +489,7 @@ function crawl.run(adapter, options)
     if not followed then error(err, 0) end
   end
 
+  local handle
   local function on_response(resp, url, depth, rule)
     in_flight = in_flight - 1
     if resp.error then
@@ -467,6 +514,13 @@ function crawl.run(adapter, options)
       return
     end
     log.debug(("fetched %d %s"):format(resp.status, url))
+    handle(resp, url, depth, rule, function(link, dropped) follow(link, depth + 1, url, dropped) end)
+  end
+
+  -- A response (fetched, or from an archive) to its rule: an HTTP error
+  -- fails the page; else its page goes to the rule's handlers.
+  -- follow_link(url, dropped) takes the links the page follows.
+  function handle(resp, url, depth, rule, follow_link)
     if resp.status >= 400 then
       stats.pages = stats.pages + 1
       stats.bytes = stats.bytes + resp.size
@@ -481,7 +535,7 @@ function crawl.run(adapter, options)
     -- a page that a kill then has redone. So do the URLs it had refused.
     local size, dropped = resp.size, {}
     -- The page is where the request ended up, after any redirect.
-    local page = page_mt.new(resp, resp.url, depth, function(link) follow(link, depth + 1, url, dropped) end)
+    local page = page_mt.new(resp, resp.url, depth, function(link) follow_link(link, dropped) end)
     handlers = handlers + 1
     local guard = sandbox.guard()
     sched.spawn_guarded(guard, run_page, function(ok, err)
@@ -615,6 +669,31 @@ function crawl.run(adapter, options)
     end
   end
 
+  -- The next archived response to its rule, if one handles it: false once
+  -- the archives are read. Redirects are not pages (a crawl follows them).
+  local warc_done = false
+  local function warc_take()
+    local resp = reader:next()
+    if not resp then return false end
+    local url = resp.url
+    if resp.error then  -- over the memory limit
+      stats.failed = stats.failed + 1
+      log.warn(resp.error)
+      failed(url, resp.error)
+      resp:close()
+      finish(url, "failed")
+      return true
+    end
+    local rule = sandbox.call(rule_for, adapter, url)
+    if not rule or (resp.status >= 300 and resp.status < 400) then
+      log.debug(("%s %d %s: skipped"):format(rule and "redirect" or "no page rule for", resp.status, url))
+      resp:close()
+      return true
+    end
+    handle(resp, url, 0, rule, function() end)
+    return true
+  end
+
   local window = settings.concurrency * 2
   while true do
     local interrupts = glean.interrupts and glean.interrupts() or 0
@@ -630,14 +709,23 @@ function crawl.run(adapter, options)
     if interrupted_at and now() - interrupted_at > settings.grace then
       engine:cancel()
     end
-    if not interrupted_at then
+    if warc then
+      -- One record at a time: the position a commit keeps is then past
+      -- only pages done. A handler that waits on glean.fetch holds the
+      -- next one back.
+      local taken = 0
+      while not interrupted_at and not warc_done and handlers == 0 and taken < 100 do
+        warc_done = not warc_take()
+        taken = taken + 1
+      end
+    elseif not interrupted_at then
       while in_flight < window do
         local url, depth = frontier:next()
         if not url then break end
         start(url, depth)
       end
     end
-    local pending = sched.step(engine, 50)
+    local pending = (not warc or handlers > 0 or engine:pending() > 0) and sched.step(engine, 50) or 0
     if #outputs > 0 and now() - last_flush >= 1 then flush_outputs() end
     if state and finished > committed
         and (finished - committed >= COMMIT_PAGES or now() - last_commit >= settings.state_commit) then
@@ -647,7 +735,9 @@ function crawl.run(adapter, options)
       last_report = now()
       progress(false)
     end
-    if pending == 0 and handlers == 0 and (interrupted_at or frontier:queued() == 0) then break end
+    if pending == 0 and handlers == 0 and (interrupted_at or (frontier:queued() == 0 and (not warc or warc_done))) then
+      break
+    end
   end
   engine:cancel()
   while sched.step(engine, 0) > 0 do end

@@ -55,11 +55,16 @@ function embed.extract(url, body, content_type, charset)
 end
 
 -- Crawls from urls (empty: the adapter's start_urls) with the options set;
--- on_error(url, message) hears of each page that failed. Returns the stats
--- as JSON, whether the crawl was stopped, and whether some page failed.
-function embed.crawl(urls, on_error)
+-- on_error(url, message) hears of each page that failed. With warc (a
+-- file's path, or WARC records themselves if is_data), over that input
+-- instead. Returns the stats as JSON, whether the crawl was stopped, and
+-- whether some page failed.
+function embed.crawl(urls, on_error, warc, is_data)
   local run = {urls = urls, on_error = on_error}
   for k, v in pairs(options) do run[k] = v end
+  if warc then
+    run.warc_in, run.warc_data = not is_data and {warc} or nil, is_data and warc or nil
+  end
   local stats = glean.crawl(adapter, run)
   return glean.json.encode(stats), stats.interrupted, stats.failed > 0
 end
