@@ -49,6 +49,7 @@ local OPTION_TYPES = {
   memory_limit = "number", time_limit = "number", time_limit_seconds = "number", -- adapter code's limits (glean.sandbox)
   out = "table", format = "string", table = "string", fsync = "string", -- where records go (glean.sink)
   state = "string", state_commit = "number",  -- the crawl state file (--state)
+  cache = "string", cache_mode = "string", offline = "boolean",  -- the HTTP cache (--cache)
 }
 
 -- What an adapter loaded without trust may do with an option in its
@@ -64,6 +65,7 @@ local ADAPTER_MAY = {
   stats_file = "caller", urls = "caller", mirrors = "caller", progress = "caller", on_error = "caller",
   out = "caller", format = "caller", table = "caller", fsync = "caller",
   state = "caller", state_commit = "caller",
+  cache = "caller", cache_mode = "caller", offline = "caller",
 }
 
 -- Options that count things: a fraction would be refused further down,
@@ -258,6 +260,7 @@ function crawl.run(adapter, options)
     timeout = settings.timeout, retries = settings.retries, max_body = settings.max_body,
     cookies = settings.cookies, user_agent = settings.user_agent, cacert = settings.cacert,
     mirrors = settings.mirrors, deadline = settings.deadline, connect_timeout = settings.connect_timeout,
+    cache = settings.cache, cache_mode = settings.cache_mode, offline = settings.offline,
   })
   -- A bad mirror is the caller's mistake: say so without glean's own line.
   if not made then
@@ -391,6 +394,12 @@ function crawl.run(adapter, options)
     local fs = engine:stats()
     stats.elapsed = base.elapsed + now() - t0
     stats.requests, stats.retries = base.requests + fs.requests, base.retries + fs.retries
+    -- This run's (a resumed crawl's earlier runs not counted).
+    stats.fetch_error_kinds = glean.json.object(fs.errors)
+    if settings.cache then
+      stats.cache_hits, stats.cache_revalidated = fs.cache_hits, fs.cache_revalidated
+      stats.cache_stored, stats.cache_errors = fs.cache_stored, fs.cache_errors
+    end
     return stats
   end
 
