@@ -22,25 +22,10 @@ describe("the HTTP cache", function()
     os.execute("rm -rf " .. support.quote(dir))
   end)
 
-  local function adapter(name, text)
-    local path = dir .. "/" .. name
-    local f = assert(io.open(path, "w"))
-    f:write(text)
-    f:close()
-    return path
-  end
+  local function adapter(name, text) return support.write(dir, name, text) end
 
   -- `glean run` to the end: exit code, records, stderr, stats.
-  local function run(args)
-    local stats_file = os.tmpname()
-    local argv = {"run"}
-    for _, a in ipairs(args) do argv[#argv + 1] = a end
-    for _, a in ipairs({"--stats", stats_file, "--progress", "0"}) do argv[#argv + 1] = a end
-    local code, out, err = support.run(argv)
-    local text = support.slurp(stats_file)
-    os.remove(stats_file)
-    return code, support.records(out), err, text ~= "" and glean.json.decode(text) or nil
-  end
+  local run = support.run_crawl
 
   local function by_url(records)
     table.sort(records, function(a, b) return a.url < b.url end)
@@ -104,6 +89,29 @@ describe("the HTTP cache", function()
     assert.is_true(stats.fetch_errors > 0)
     assert.equal(stats.fetch_errors, stats.fetch_error_kinds.offline)
     assert.matches("fetch failed %(offline%): http://partial%.test/site/%d+/: offline, and not in the cache", err)
+  end)
+
+  it("is shared by crawls running at once, each replayed whole after", function()
+    local cache, path = dir .. "/shared.cache", adapter("site.lua", SITE_ADAPTER)
+    local procs, live = {}, {}
+    for i = 1, 3 do
+      local origin, mirror = site(server, "shared" .. i .. ".test", {pages = 150})
+      procs[i] = support.spawn({"run", path, origin .. "/site/0/", "--mirror", mirror, "--cache", cache,
+        "--progress", "0"})
+    end
+    for i = 1, 3 do
+      local code, out, err = procs[i]:wait()
+      assert.equal(0, code, err)
+      live[i] = support.records(out)
+      assert.equal(150, #live[i])
+    end
+    for i = 1, 3 do
+      local code, replayed, err, stats = run({path, ("http://shared%d.test/site/0/"):format(i), "--cache", cache,
+        "--offline"})
+      assert.equal(0, code, err)
+      assert.same(by_url(live[i]), by_url(replayed))
+      assert.equal(0, stats.cache_errors)
+    end
   end)
 
   local BODY_ADAPTER = [[
