@@ -255,8 +255,10 @@ fetch_engine *fetch_new(const fetch_config *cfg, char *err, size_t errlen);
  * callback. */
 void fetch_free(fetch_engine *e);
 
-/* Queues a request; copies all it needs from req. Never blocks and never
- * calls back: even a refused URL is answered by a later fetch_run. Returns
+/* Queues a request; copies all it needs from req. Never blocks (but with
+ * a cache, it reads the request's entry from the cache file here) and
+ * never calls back: even a refused URL, or one the cache answers, is
+ * answered by a later fetch_run. Returns
  * the request's id (from 1), or 0 if out of memory (no callback then). */
 uint64_t fetch_submit(fetch_engine *e, const fetch_request *req);
 

@@ -459,7 +459,8 @@ int cache_refresh(fetch_cache *c, const cache_entry *e, const fetch_response *no
 int cache_store(fetch_cache *c, const char *method, const char *url, const struct curl_slist *headers,
                 const char *user_agent, const fetch_response *r, double request_time, bool keep_all, char *err,
                 size_t errlen) {
-  if (r->error != FETCH_OK || r->status < 100 || r->status == 206) return 0;
+  /* A 304 is an answer to validators, not a response to keep. */
+  if (r->error != FETCH_OK || r->status < 100 || r->status == 206 || r->status == 304) return 0;
   if (!keep_all && cache_control(r, "no-store", NULL)) return 0;
   buf vary = BUF_INIT, hdrs = BUF_INIT;
   if (!cache_vary_names(r, &vary)) return 0;

@@ -54,8 +54,8 @@ int cache_refresh(fetch_cache *c, const cache_entry *e, const fetch_response *no
                   char *err, size_t errlen);
 
 /* Stores r, a final response with a status, for the request. Responses
- * with Cache-Control: no-store (unless keep_all) or Vary: *, and partial
- * ones (206) are not stored. 1 stored, 0 not storable, -1 with the reason
+ * with Cache-Control: no-store (unless keep_all) or Vary: *, partial ones
+ * (206) and 304s are not stored. 1 stored, 0 not storable, -1 with the reason
  * in err if it cannot be written. */
 int cache_store(fetch_cache *c, const char *method, const char *url, const struct curl_slist *headers,
                 const char *user_agent, const fetch_response *r, double request_time, bool keep_all, char *err,

@@ -1482,15 +1482,35 @@ static void test_cache_offline(void) {
   fetch_stats_get(e, &st);
   CHECK(st.errors[FETCH_OFFLINE] == 1 && st.cache_hits == 2);
   fetch_free(e);
-  /* Offline without a cache: nothing goes out at all. */
+  /* Offline without a cache: nothing goes out at all, not even through a
+   * base-URL mirror; a directory mirror still serves. */
+  char page[128];
+  snprintf(page, sizeof page, "%s/index.html", cache_dir);
+  FILE *f = fopen(page, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("local copy", f);
+    fclose(f);
+  }
+  fetch_mirror mirrors[] = {{"http://dir.test", cache_dir}, {"http://base.test", base}};
   fetch_config cfg;
   test_config(&cfg);
   cfg.offline = true;
+  cfg.mirrors = mirrors;
+  cfg.n_mirrors = 2;
   e = engine(&cfg);
   r = get(e, U("%s/hello", base));
   CHECK(r->error == FETCH_OFFLINE);
   fetch_response_free(r);
+  r = get(e, "http://base.test/hello");
+  CHECK(r->error == FETCH_OFFLINE);
+  fetch_response_free(r);
+  r = get(e, "http://dir.test/");
+  CHECK(r->error == FETCH_OK && r->status == 200);
+  CHECK_STR(buf_str(&r->body), "local copy");
+  fetch_response_free(r);
   fetch_free(e);
+  unlink(page);
 }
 
 static void test_cache_bad_file(void) {
