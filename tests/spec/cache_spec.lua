@@ -184,6 +184,31 @@ describe("the HTTP cache", function()
     assert.same({requests = 1, not_modified = 0}, served("fresh", "extra"))
   end)
 
+  it("reads a cache of 100,000 entries entry by entry, never loading it", function()
+    local cache = dir .. "/big.cache"
+    local url = server:url("/c/fresh/bound")
+    local args = {url, "--cache", cache, "--offline"}
+    local code, _, err = run({adapter("body.lua", BODY_ADAPTER), url, "--cache", cache})
+    assert.equal(0, code, err)
+    local out, small_kb, folder
+    code, out, err, folder, small_kb = support.run_adapter(BODY_ADAPTER, args, {peak = true})
+    os.execute("rm -rf " .. support.quote(folder))
+    assert.equal(0, code, err)
+    -- 100,000 more entries of 1 KB each, written as glean writes them.
+    assert.equal("", support.sql(cache, [[
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+      INSERT INTO glean_cache SELECT 'GET http://filler.test/' || i || '/', '', '', 'http://filler.test/' || i || '/',
+        200, x'', 0, '1.1', 0, 0, randomblob(1024) FROM n]]))
+    assert.equal("100002\n", support.sql(cache, "SELECT count(*) FROM glean_cache"))
+    local big_kb
+    code, out, err, folder, big_kb = support.run_adapter(BODY_ADAPTER, args, {peak = true})
+    os.execute("rm -rf " .. support.quote(folder))
+    assert.equal(0, code, err)
+    assert.equal("fresh bound 1", support.records(out)[1].body)
+    -- The file grew by over 100 MB; the run's peak, by less than 16.
+    assert.is_true(big_kb - small_kb < 16 * 1024, ("peak %d KB, %d KB before"):format(big_kb, small_kb))
+  end)
+
   it("says which cache file is bad", function()
     local bad = support.tempfile(("not a database, "):rep(20))
     local code, _, err = run({adapter("site.lua", SITE_ADAPTER), server:url("/site/0/"), "--cache", bad})
