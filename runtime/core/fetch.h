@@ -3,7 +3,8 @@
  * thread). Owns scheduling (a global limit, per-host queues and limits, a
  * minimum gap between starts to one host), retries with backoff, size and
  * time limits, the cookie jar, mirrors (a site's URLs served from another
- * base URL or a local directory), and a worker pool that runs each
+ * base URL or a local directory), an HTTP cache and offline mode (the
+ * hooks; the cache itself is fetch_cache.c's), and a worker pool that runs each
  * request's `after` callback off the loop thread. Nothing here knows of Lua:
  * a binding submits, yields, and resumes from the `done` callback.
  *
@@ -186,7 +187,8 @@ typedef struct fetch_response {
                                 "1.1", "2", "3" (static); NULL for local
                                 files and when no response came */
   int redirects;           /* redirects followed by the last try */
-  int tries;               /* tries made (0: refused before any) */
+  int tries;               /* tries made (0: refused before any, or answered
+                              from the cache without the network) */
   fetch_timings timings;
   fetch_error error;       /* HTTP error statuses are FETCH_OK responses */
   char *message;           /* names the URL; NULL when FETCH_OK */
