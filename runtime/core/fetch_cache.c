@@ -331,8 +331,8 @@ cache_verdict cache_lookup(fetch_cache *c, const char *method, const char *url, 
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
   cache_entry *e = NULL;
   while (!e && sqlite3_step(st) == SQLITE_ROW) {
-    const char *variant = (const char *)sqlite3_column_text(st, 0);
-    char *want = cache_variant((const char *)sqlite3_column_text(st, 1), headers, user_agent);
+    const char *variant = (const char *)sqlite3_column_text(st, 0), *vary = (const char *)sqlite3_column_text(st, 1);
+    char *want = cache_variant(vary ? vary : "", headers, user_agent);
     bool match = want && variant && strcmp(want, variant) == 0;
     if (match && (e = calloc(1, sizeof *e))) {
       e->variant = want;
@@ -391,7 +391,8 @@ int cache_load(fetch_cache *c, const cache_entry *e, fetch_response *r, char *er
   sqlite3_bind_text(st, 2, e->variant, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st), out = -1;
   if (rc == SQLITE_ROW) {
-    char *url = strdup((const char *)sqlite3_column_text(st, 0));
+    const char *stored_url = (const char *)sqlite3_column_text(st, 0);
+    char *url = stored_url ? strdup(stored_url) : NULL;
     const void *body = sqlite3_column_blob(st, 5);
     size_t len = (size_t)sqlite3_column_bytes(st, 5);
     if (url && cache_decode_headers(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), r)) {
@@ -406,7 +407,7 @@ int cache_load(fetch_cache *c, const cache_entry *e, fetch_response *r, char *er
       out = r->body.failed ? -1 : 0;
     }
     free(url);
-    if (out != 0) snprintf(err, errlen, "cache %s: %s: out of memory", c->path, e->key);
+    if (out != 0) snprintf(err, errlen, "cache %s: %s: cannot read the entry (out of memory?)", c->path, e->key);
   } else if (rc == SQLITE_DONE) {
     snprintf(err, errlen, "cache %s: %s: entry gone (replaced by another process?)", c->path, e->key);
   } else {
