@@ -251,6 +251,9 @@ function crawl.run(adapter, options)
   for k, v in pairs(DEFAULTS) do settings[k] = v end
   for k, v in pairs(adapter_settings(adapter, options, log.warn)) do settings[k] = v end
   for k, v in pairs(options) do settings[k] = v end
+  if settings.cache_mode and not settings.cache then
+    error("cache_mode (--cache-mode) needs a cache file: --cache PATH", 0)
+  end
 
   -- The limits first: the engine sizes what its workers may parse by the
   -- memory limit (lfetch.c).
