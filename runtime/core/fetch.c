@@ -1418,14 +1418,17 @@ static bool fetch_cache_answer(fetch_engine *e, fetch_job *j) {
  * redirect the engine follows is part of the first request's response. */
 static bool fetch_cache_before(fetch_engine *e, fetch_job *j) {
   if (j->hops > 0) return false;
-  bool cacheable = e->cache && fetch_cacheable(j);
+  bool cacheable = e->cache && fetch_cacheable(j) && !cache_request_has(j->headers, "no-store");
   bool any = e->cfg.offline || e->cfg.cache_mode == FETCH_CACHE_ALWAYS;
+  /* Offline, whatever the request asks, the cache is all there is. */
+  bool reuse = e->cfg.offline ||
+               (e->cfg.cache_mode != FETCH_CACHE_REFRESH && !cache_request_has(j->headers, "no-cache"));
   cache_verdict v = CACHE_MISS;
   if (cacheable) {
     j->cache_sent = cache_now();
     if (!(j->cache_url = strdup(j->site))) cacheable = false;
   }
-  if (cacheable && (any || e->cfg.cache_mode != FETCH_CACHE_REFRESH))
+  if (cacheable && reuse)
     v = cache_lookup(e->cache, j->method, j->cache_url, j->headers, j->user_agent, any, &j->cached);
   if (v == CACHE_FRESH && fetch_cache_answer(e, j)) {
     e->stats.cache_hits++;

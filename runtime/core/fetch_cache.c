@@ -247,32 +247,45 @@ void cache_entry_free(cache_entry *e) {
 
 /* ---- freshness (RFC 9111 4.2) ----------------------------------------- */
 
-/* Whether Cache-Control (any of its headers) has the directive; *arg its
+/* Whether a Cache-Control value has the directive; *arg (if not NULL) its
  * delta-seconds argument, -1 if none or not a number. */
-static bool cache_control(const fetch_response *r, const char *directive, long *arg) {
+static bool cache_directive(const char *value, const char *directive, long *arg) {
   size_t n = strlen(directive);
-  for (size_t i = 0; i < r->n_headers; i++) {
-    if (strcmp(r->headers[i].name, "cache-control") != 0) continue;
-    for (const char *p = r->headers[i].value; *p;) {
-      while (*p == ' ' || *p == '\t' || *p == ',') p++;
-      size_t len = strcspn(p, ",");
-      if (strncasecmp(p, directive, n) == 0 && (p[n] == '=' || p[n] == ',' || p[n] == ' ' || !p[n])) {
-        if (arg) {
-          const char *v = p + n;
-          *arg = -1;
-          if (*v == '=') {
-            if (*++v == '"') v++;
-            char *end;
-            long x = strtol(v, &end, 10);
-            if (end > v && isdigit((unsigned char)*v)) *arg = x;
-          }
+  for (const char *p = value; *p;) {
+    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    size_t len = strcspn(p, ",");
+    if (strncasecmp(p, directive, n) == 0 && (p[n] == '=' || p[n] == ',' || p[n] == ' ' || !p[n])) {
+      if (arg) {
+        const char *v = p + n;
+        *arg = -1;
+        if (*v == '=') {
+          if (*++v == '"') v++;
+          char *end;
+          long x = strtol(v, &end, 10);
+          if (end > v && isdigit((unsigned char)*v)) *arg = x;
         }
-        return true;
       }
-      p += len;
+      return true;
     }
+    p += len;
   }
   return false;
+}
+
+/* Whether the response's Cache-Control (any of its headers) has it. */
+static bool cache_control(const fetch_response *r, const char *directive, long *arg) {
+  for (size_t i = 0; i < r->n_headers; i++)
+    if (strcmp(r->headers[i].name, "cache-control") == 0 && cache_directive(r->headers[i].value, directive, arg))
+      return true;
+  return false;
+}
+
+bool cache_request_has(const struct curl_slist *headers, const char *directive) {
+  buf v = BUF_INIT;
+  cache_request_value(headers, NULL, "cache-control", &v);
+  bool has = cache_directive(buf_str(&v), directive, NULL);
+  buf_free(&v);
+  return has;
 }
 
 /* A date header's time, or dflt if absent or not a date. */

@@ -36,6 +36,10 @@ typedef enum { CACHE_MISS, CACHE_FRESH, CACHE_STALE } cache_verdict;
 cache_verdict cache_lookup(fetch_cache *c, const char *method, const char *url, const struct curl_slist *headers,
                            const char *user_agent, bool any, cache_entry **out);
 
+/* Whether the request's own Cache-Control has the directive ("no-cache":
+ * no stored response without asking the server; "no-store": none kept). */
+bool cache_request_has(const struct curl_slist *headers, const char *directive);
+
 /* Adds If-None-Match and If-Modified-Since for the entry's ETag and
  * Last-Modified to *headers; false if it has neither (or out of memory):
  * then a stale entry cannot be revalidated, only fetched again. */

@@ -1382,8 +1382,31 @@ static void test_cache_freshness(void) {
   CHECK_STR(r->url, U("%s/c/fresh/m", base));
   fetch_response_free(r);
   CHECK(served("moved", "m", NULL) == 1);
-  /* A POST goes out every time. */
+  /* The request's own Cache-Control: no-cache goes out (and stores what
+   * comes), no-store goes out and keeps nothing. */
   fetch_request req;
+  const char *no_cache[] = {"Cache-Control: no-cache"}, *no_store[] = {"Cache-Control: max-age=0, no-store"};
+  fetch_request_init(&req, U("%s/c/fresh/rq", base));
+  req.headers = no_cache;
+  req.n_headers = 1;
+  cache_get(e, "fresh", "rq", "fresh rq 1");
+  r = fetch_req(e, &req);
+  CHECK_STR(buf_str(&r->body), "fresh rq 2");
+  fetch_response_free(r);
+  cache_get(e, "fresh", "rq", "fresh rq 2");
+  fetch_stats_get(e, &st);
+  uint64_t stored = st.cache_stored;
+  fetch_request_init(&req, U("%s/c/fresh/rq", base));
+  req.headers = no_store;
+  req.n_headers = 1;
+  r = fetch_req(e, &req);
+  CHECK_STR(buf_str(&r->body), "fresh rq 3");
+  fetch_response_free(r);
+  fetch_stats_get(e, &st);
+  CHECK(st.cache_stored == stored);
+  cache_get(e, "fresh", "rq", "fresh rq 2");
+  CHECK(served("fresh", "rq", NULL) == 3);
+  /* A POST goes out every time. */
   fetch_request_init(&req, U("%s/c/fresh/post", base));
   req.method = "POST";
   fetch_response_free(fetch_req(e, &req));
