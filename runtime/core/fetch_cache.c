@@ -27,7 +27,7 @@ struct fetch_cache {
 struct cache_entry {
   char *key;             /* "METHOD canonical-URL" */
   char *variant;         /* the Vary'd request headers' values it was stored for */
-  fetch_response stored; /* status and headers only */
+  fetch_response *stored; /* status and headers only */
   double request_time, response_time;
 };
 
@@ -227,21 +227,11 @@ static bool cache_decode_headers(const char *blob, size_t len, fetch_response *r
   return true;
 }
 
-static void cache_free_headers(fetch_response *r) {
-  for (size_t i = 0; i < r->n_headers; i++) {
-    free(r->headers[i].name);
-    free(r->headers[i].value);
-  }
-  free(r->headers);
-  r->headers = NULL;
-  r->n_headers = 0;
-}
-
 void cache_entry_free(cache_entry *e) {
   if (!e) return;
   free(e->key);
   free(e->variant);
-  cache_free_headers(&e->stored);
+  fetch_response_free(e->stored);
   free(e);
 }
 
@@ -304,7 +294,7 @@ static bool cache_heuristic_status(long status) {
 }
 
 static double cache_lifetime(const cache_entry *e) {
-  const fetch_response *s = &e->stored;
+  const fetch_response *s = e->stored;
   long v;
   /* An invalid max-age (no number) means stale (4.2.1). */
   if (cache_control(s, "max-age", &v)) return v > 0 ? (double)v : 0;
@@ -319,7 +309,7 @@ static double cache_lifetime(const cache_entry *e) {
 }
 
 static double cache_age(const cache_entry *e, double now) {
-  const fetch_response *s = &e->stored;
+  const fetch_response *s = e->stored;
   double date = cache_date(s, "date", e->response_time);
   const char *age = fetch_header_get(s, "age");
   double age_value = age && isdigit((unsigned char)*age) ? strtod(age, NULL) : 0;
@@ -329,7 +319,7 @@ static double cache_age(const cache_entry *e, double now) {
 }
 
 static bool cache_fresh(const cache_entry *e, double now) {
-  if (cache_control(&e->stored, "no-cache", NULL)) return false;
+  if (cache_control(e->stored, "no-cache", NULL)) return false;
   return cache_lifetime(e) > cache_age(e, now);
 }
 
@@ -347,13 +337,17 @@ cache_verdict cache_lookup(fetch_cache *c, const char *method, const char *url, 
     const char *variant = (const char *)sqlite3_column_text(st, 0), *vary = (const char *)sqlite3_column_text(st, 1);
     char *want = cache_variant(vary ? vary : "", headers, user_agent);
     bool match = want && variant && strcmp(want, variant) == 0;
-    if (match && (e = calloc(1, sizeof *e))) {
+    if (match && (e = calloc(1, sizeof *e)) && !(e->stored = calloc(1, sizeof *e->stored))) {
+      free(e);
+      e = NULL;
+    }
+    if (match && e) {
       e->variant = want;
       want = NULL;
-      e->stored.status = sqlite3_column_int(st, 2);
+      e->stored->status = sqlite3_column_int(st, 2);
       e->request_time = sqlite3_column_double(st, 4);
       e->response_time = sqlite3_column_double(st, 5);
-      if (!cache_decode_headers(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), &e->stored)) {
+      if (!cache_decode_headers(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), e->stored)) {
         cache_entry_free(e);
         e = NULL;
       }
@@ -375,7 +369,7 @@ bool cache_add_validators(const cache_entry *e, struct curl_slist **headers) {
   static const char *const pairs[][2] = {{"etag", "If-None-Match"}, {"last-modified", "If-Modified-Since"}};
   bool added = false;
   for (size_t i = 0; i < 2; i++) {
-    const char *v = fetch_header_get(&e->stored, pairs[i][0]);
+    const char *v = fetch_header_get(e->stored, pairs[i][0]);
     if (!v) continue;
     size_t n = strlen(pairs[i][1]) + strlen(v) + 3;
     char *line = malloc(n);
@@ -444,7 +438,7 @@ static bool cache_keeps_stored(const char *name) {
 int cache_refresh(fetch_cache *c, const cache_entry *e, const fetch_response *not_modified, double request_time,
                   char *err, size_t errlen) {
   buf b = BUF_INIT;
-  const fetch_response *s = &e->stored;
+  const fetch_response *s = e->stored;
   /* The stored headers the 304 does not name, then the 304's. */
   for (size_t i = 0; i < s->n_headers; i++)
     if (cache_keeps_stored(s->headers[i].name) || !fetch_header_get(not_modified, s->headers[i].name))
