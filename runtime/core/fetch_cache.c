@@ -81,7 +81,22 @@ fetch_cache *cache_open(const char *path, char *err, size_t errlen) {
     return NULL;
   }
   sqlite3_busy_timeout(c->db, CACHE_BUSY_MS);
+  /* Another program's database (a crawl state, a record sink) is not made
+   * a cache by adding a table to it: checked before anything is written. */
   sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name <> 'glean_cache'",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    if (rc == SQLITE_ROW)
+      snprintf(err, errlen, "cache %s: a database with other tables than a glean cache's (a state or records file?)",
+               path);
+    else
+      cache_error(c, err, errlen, "not a SQLite database");
+    cache_close(c);
+    return NULL;
+  }
   /* WAL: other processes read while one writes. */
   bool wal = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
              sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;

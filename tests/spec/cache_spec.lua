@@ -218,6 +218,14 @@ describe("the HTTP cache", function()
     assert.equal(2, code)
     assert.matches("cache " .. bad:gsub("%p", "%%%0") .. ": ", err)
     os.remove(bad)
+    -- Another program's SQLite file is left as it was.
+    local other = dir .. "/records.db"
+    assert.equal("", support.sql(other, "CREATE TABLE records (url TEXT)"))
+    code, _, err = run({adapter("site.lua", SITE_ADAPTER), server:url("/site/0/"), "--cache", other})
+    assert.equal(2, code)
+    assert.matches("a database with other tables than a glean cache's", err)
+    assert.equal("records\n", support.sql(other, "SELECT name FROM sqlite_master"))
+    assert.equal("delete\n", support.sql(other, "PRAGMA journal_mode"))
   end)
 
   describe("in-process", function()
