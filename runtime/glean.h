@@ -86,7 +86,12 @@ const char *glean_errmsg(const glean_runtime *rt);
  * curl's --cacert), "no-cookies", "out" (a file for a crawl's records
  * besides the record callback, .jsonl, .csv or .sqlite/.db: repeatable),
  * "format", "table", "fsync" (see README "Where records go"), "stats" (a file for each crawl's final
- * stats), "progress", "log-level" (debug, info, warn, error, off), and what
+ * stats), "progress", "log-level" (debug, info, warn, error, off), "cache"
+ * (a SQLite file that keeps every response and answers later requests from
+ * it), "cache-mode" (fresh: RFC 9111 freshness and revalidation; always: any
+ * entry answers; refresh: every request goes out and is stored), "offline"
+ * (nothing goes to the network: what the cache lacks fails, error kind
+ * offline; see README "Recording a site: the HTTP cache"), and what
  * adapter code may do: "trust" (adapters loaded after it get the full Lua
  * standard library; without it, no os.execute, io.popen, writing files,
  * package.loadlib, debug or binary chunks, and require only of glean and of
@@ -95,7 +100,7 @@ const char *glean_errmsg(const glean_runtime *rt);
  * (Lua instructions one handler call may run: default 1e9, about 10 s) and
  * "time-limit-seconds" (its wall time: default 10); 0 for no limit. A handler past a limit fails its page, in glean_extract as
  * in a crawl, with an error naming the limit, and the runtime goes on. A
- * flag (ignore-robots, no-cookies, trust) takes NULL or "true", and "false"
+ * flag (ignore-robots, no-cookies, offline, trust) takes NULL or "true", and "false"
  * to clear it. Options apply to the crawls and extractions that follow
  * (trust to the adapters loaded after it); log-level at once. GLEAN_EINVAL
  * for an unknown name or a bad value. */

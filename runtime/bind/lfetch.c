@@ -4,6 +4,7 @@
  * runtime/lua/glean/init.lua), which make Lua code that looks blocking
  * yield to the scheduler while the engine works:
  *   local eng = glean.engine({concurrency = 32, mirrors = {...}})
+ *   local eng = glean.engine({cache = "site.cache", cache_mode = "always", offline = true})
  *   local id = eng:submit({url = u, html = true})
  *   local pending, done = eng:run(100)   -- done: {[id] = Response, ...}
  * Completion callbacks only queue the C response; Lua objects are made
@@ -76,6 +77,16 @@ static const char *lfetch_opt_string(lua_State *L, int t, const char *key) {
   const char *s = lua_tostring(L, -1);
   lua_pop(L, 1);
   return s;
+}
+
+/* cache_mode = "fresh" | "always" | "refresh" (fetch.h's fetch_cache_mode). */
+static fetch_cache_mode lfetch_opt_cache_mode(lua_State *L, int t) {
+  static const char *const modes[] = {"fresh", "always", "refresh"};
+  const char *mode = lfetch_opt_string(L, t, "cache_mode");
+  if (!mode) return FETCH_CACHE_FRESH;
+  for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
+    if (strcmp(mode, modes[i]) == 0) return (fetch_cache_mode)i;
+  return (fetch_cache_mode)luaL_error(L, "bad option 'cache_mode' (fresh, always or refresh expected, got '%s')", mode);
 }
 
 /* retry_errors = {"dns", "timeout", ...}: the kinds retried, as a mask. */
@@ -267,6 +278,9 @@ static int lfetch_engine_new(lua_State *L) {
   const char *proxy = lfetch_opt_string(L, 1, "proxy");
   if (proxy) cfg.proxy = proxy;
   cfg.cacert = lfetch_opt_string(L, 1, "cacert");
+  cfg.cache = lfetch_opt_string(L, 1, "cache");
+  cfg.cache_mode = lfetch_opt_cache_mode(L, 1);
+  cfg.offline = lfetch_opt_bool(L, 1, "offline", cfg.offline);
   if (cfg.max_in_flight < 1 || cfg.max_per_host < 1) luaL_error(L, "bad option: concurrency and per_host must be at least 1");
   fetch_mirror mirrors[64];
   cfg.n_mirrors = lfetch_read_mirrors(L, 1, mirrors, sizeof mirrors / sizeof *mirrors);
@@ -517,7 +531,7 @@ static int lfetch_stats(lua_State *L) {
   lfetch_engine *le = lfetch_check_engine(L, 1);
   fetch_stats st;
   fetch_stats_get(le->eng, &st);
-  lua_createtable(L, 0, 10);
+  lua_createtable(L, 0, 14);
   lua_pushinteger(L, (lua_Integer)st.requests), lua_setfield(L, -2, "requests");
   lua_pushinteger(L, (lua_Integer)st.responses), lua_setfield(L, -2, "responses");
   lua_pushinteger(L, (lua_Integer)st.retries), lua_setfield(L, -2, "retries");
@@ -525,6 +539,10 @@ static int lfetch_stats(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)st.queued), lua_setfield(L, -2, "queued");
   lua_pushinteger(L, (lua_Integer)st.in_flight), lua_setfield(L, -2, "in_flight");
   lua_pushinteger(L, (lua_Integer)st.peak_in_flight), lua_setfield(L, -2, "peak_in_flight");
+  lua_pushinteger(L, (lua_Integer)st.cache_hits), lua_setfield(L, -2, "cache_hits");
+  lua_pushinteger(L, (lua_Integer)st.cache_revalidated), lua_setfield(L, -2, "cache_revalidated");
+  lua_pushinteger(L, (lua_Integer)st.cache_stored), lua_setfield(L, -2, "cache_stored");
+  lua_pushinteger(L, (lua_Integer)st.cache_errors), lua_setfield(L, -2, "cache_errors");
   lua_newtable(L);
   for (int k = FETCH_OK + 1; k < FETCH_ERROR_KINDS; k++) {
     if (!st.errors[k]) continue;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fetch_cache.h"
 #include "fetch_decode.h"
 #include "fetch_cookies.h"
 #include "fetch_headers.h"
@@ -96,6 +97,10 @@ struct fetch_job {
   fetch_response *res;
   int socket_errno;        /* why this try could not open a socket (0: it could) */
   char errbuf[CURL_ERROR_SIZE];
+  char *cache_url;         /* the request's URL, its key in the cache, when
+                              its response is to be stored there */
+  cache_entry *cached;     /* the entry it was answered from or revalidates */
+  double cache_sent;       /* wall-clock seconds when it was sent */
 };
 
 struct fetch_engine {
@@ -121,11 +126,12 @@ struct fetch_engine {
   size_t held_body;    /* response-body bytes they hold (see body_room) */
   unsigned char retry_status[600];  /* 1 for each retried HTTP status */
   bool in_run;
+  fetch_cache *cache;  /* cfg.cache's, NULL without */
 };
 
 static const char *const fetch_error_names[FETCH_ERROR_KINDS] = {
     "ok", "dns", "connect", "timeout", "tls", "too_large", "redirects", "scheme", "cancelled", "other",
-    "decode", "truncated", "headers", "queue", "memory"};
+    "decode", "truncated", "headers", "queue", "memory", "offline"};
 
 const char *fetch_error_name(fetch_error kind) {
   return (unsigned)kind < FETCH_ERROR_KINDS ? fetch_error_names[kind] : "other";
@@ -782,6 +788,8 @@ done:
 
 static void fetch_job_free(fetch_job *j) {
   if (j->easy) curl_easy_cleanup(j->easy);
+  free(j->cache_url);
+  cache_entry_free(j->cached);
   free(j->site);
   free(j->url);
   free(j->method);
@@ -817,13 +825,18 @@ static void fetch_finish(fetch_engine *e, fetch_job *j) {
   else list_push(&e->ready, j);
 }
 
+/* The cache's two hooks (see "the HTTP cache" below). */
+static bool fetch_cache_before(fetch_engine *e, fetch_job *j);
+static void fetch_cache_after(fetch_engine *e, fetch_job *j);
+
 /* Routes the job to url and puts it where it waits: its host's queue (at
  * the front, for a redirect), the pool for a local file, or done with the
- * routing's error. */
+ * routing's error; a request for the network may be answered (or refused,
+ * offline) by the cache instead. */
 static void fetch_dispatch(fetch_engine *e, fetch_job *j, const char *url, bool front) {
   switch (fetch_route(e, j, url)) {
   case ROUTE_NET:
-    host_enqueue(e, j->host, j, front);
+    if (!fetch_cache_before(e, j)) host_enqueue(e, j->host, j, front);
     break;
   case ROUTE_FILE:
     fetch_to_pool(e, j, fetch_read_file);
@@ -1372,6 +1385,7 @@ static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {
   if (asked > e->cfg.retry_after_max_ms / 1000.0) wait = e->cfg.retry_after_max_ms / 1000.0;
   /* No try that would start after the deadline. */
   if (!retry || r->tries > j->retries || !j->idempotent || (j->deadline > 0 && fetch_now() + wait >= j->deadline)) {
+    fetch_cache_after(e, j);
     fetch_finish(e, j);
     return;
   }
@@ -1389,6 +1403,101 @@ static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {
   e->stats.retries++;
   j->wake_at = fetch_now() + wait;
   list_push(&e->sleeping, j);
+}
+
+/* ---- the HTTP cache (fetch_cache.c) ----------------------------------- */
+
+/* Whether the request's response may come from and go to the cache: GET
+ * and HEAD without a body, and without validators or a range of the
+ * caller's own (the caller wants the server's answer to those). */
+static bool fetch_cacheable(const fetch_job *j) {
+  if (j->has_body || (strcmp(j->method, "GET") != 0 && strcmp(j->method, "HEAD") != 0)) return false;
+  for (const struct curl_slist *h = j->headers; h; h = h->next)
+    if (strncasecmp(h->data, "if-", 3) == 0 || strncasecmp(h->data, "range:", 6) == 0) return false;
+  return true;
+}
+
+/* Replaces the response with the job's cache entry; false (the response
+ * cleared, the reason logged) if the entry cannot be read. */
+static bool fetch_cache_answer(fetch_engine *e, fetch_job *j) {
+  fetch_response *r = j->res;
+  char err[512];
+  fetch_response_clear(r);
+  if (cache_load(e->cache, j->cached, r, err, sizeof err) != 0) {
+    fetch_response_clear(r);
+    e->stats.cache_errors++;
+    if (e->cfg.log) log_msg(e->cfg.log, LOG_WARN, "%s", err);
+    return false;
+  }
+  if (!fetch_hold(e, j, r->body.len)) fetch_fail_room(j);
+  return true;
+}
+
+/* Before a request goes to the network (routed, not yet queued): answered
+ * from a cache entry, or refused offline, and finished here (true); or
+ * sent, with validators when its entry is stale. Once per request: a
+ * redirect the engine follows is part of the first request's response. */
+static bool fetch_cache_before(fetch_engine *e, fetch_job *j) {
+  if (j->hops > 0) return false;
+  bool cacheable = e->cache && fetch_cacheable(j) && !cache_request_has(j->headers, "no-store");
+  bool any = e->cfg.offline || e->cfg.cache_mode == FETCH_CACHE_ALWAYS;
+  /* Offline, whatever the request asks, the cache is all there is. */
+  bool reuse = e->cfg.offline ||
+               (e->cfg.cache_mode != FETCH_CACHE_REFRESH && !cache_request_has(j->headers, "no-cache"));
+  cache_verdict v = CACHE_MISS;
+  if (cacheable) {
+    j->cache_sent = cache_now();
+    if (!(j->cache_url = strdup(j->site))) cacheable = false;
+  }
+  if (cacheable && reuse)
+    v = cache_lookup(e->cache, j->method, j->cache_url, j->headers, j->user_agent, any, &j->cached);
+  if (v == CACHE_FRESH && fetch_cache_answer(e, j)) {
+    e->stats.cache_hits++;
+    free(j->cache_url);  /* nothing to store */
+    j->cache_url = NULL;
+    fetch_finish(e, j);
+    return true;
+  }
+  if (e->cfg.offline) {
+    fetch_fail(j, FETCH_OFFLINE, "%s: offline, and not in the cache", j->site);
+    fetch_finish(e, j);
+    return true;
+  }
+  if (v == CACHE_FRESH || (v == CACHE_STALE && !cache_add_validators(j->cached, &j->headers))) {
+    cache_entry_free(j->cached);  /* fetched whole, then replaced */
+    j->cached = NULL;
+  }
+  return false;
+}
+
+/* A request's final response from the network: a 304 to a stale entry's
+ * validators is answered with the entry, refreshed; any other response is
+ * stored. A cache that cannot be written is logged, and the crawl goes on. */
+static void fetch_cache_after(fetch_engine *e, fetch_job *j) {
+  fetch_response *r = j->res;
+  char err[512];
+  if (!j->cache_url) return;
+  if (j->cached && r->error == FETCH_OK && r->status == 304) {
+    if (cache_refresh(e->cache, j->cached, r, j->cache_sent, err, sizeof err) != 0) {
+      e->stats.cache_errors++;
+      if (e->cfg.log) log_msg(e->cfg.log, LOG_WARN, "%s", err);
+    }
+    fetch_timings t = r->timings;
+    if (fetch_cache_answer(e, j)) {
+      r->timings = t;
+      e->stats.cache_revalidated++;
+    } else {
+      fetch_fail(j, FETCH_OTHER, "%s: 304 Not Modified, and the cache entry cannot be read", j->site);
+    }
+    return;
+  }
+  int rc = cache_store(e->cache, j->method, j->cache_url, j->headers, j->user_agent, r, j->cache_sent,
+                       e->cfg.cache_mode != FETCH_CACHE_FRESH, err, sizeof err);
+  if (rc > 0) e->stats.cache_stored++;
+  if (rc < 0) {
+    e->stats.cache_errors++;
+    if (e->cfg.log) log_msg(e->cfg.log, LOG_WARN, "%s", err);
+  }
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -1630,6 +1739,11 @@ fetch_engine *fetch_new(const fetch_config *cfg, char *err, size_t errlen) {
     return NULL;
   }
   e->max_on_pool = 4 * (size_t)workers_count(e->pool);
+  e->cfg.cache = NULL;  /* opened into e->cache */
+  if (cfg->cache && !(e->cache = cache_open(cfg->cache, err, errlen))) {
+    fetch_free(e);
+    return NULL;
+  }
   return e;
 }
 
@@ -1662,5 +1776,6 @@ void fetch_free(fetch_engine *e) {
   free(e->user_agent);
   free(e->proxy);
   free(e->cacert);
+  cache_close(e->cache);
   free(e);
 }

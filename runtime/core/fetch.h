@@ -3,7 +3,8 @@
  * thread). Owns scheduling (a global limit, per-host queues and limits, a
  * minimum gap between starts to one host), retries with backoff, size and
  * time limits, the cookie jar, mirrors (a site's URLs served from another
- * base URL or a local directory), and a worker pool that runs each
+ * base URL or a local directory), an HTTP cache and offline mode (the
+ * hooks; the cache itself is fetch_cache.c's), and a worker pool that runs each
  * request's `after` callback off the loop thread. Nothing here knows of Lua:
  * a binding submits, yields, and resumes from the `done` callback.
  *
@@ -44,12 +45,13 @@ typedef enum {
   FETCH_QUEUE_FULL,          /* refused by fetch_submit: max_queued_body */
   FETCH_MEMORY,              /* the bodies held for undelivered responses
                                 would pass what body_room allows */
+  FETCH_OFFLINE,             /* offline, and the cache has no entry for it */
   FETCH_ERROR_KINDS
 } fetch_error;
 
 /* "ok", "dns", "connect", "timeout", "tls", "too_large", "redirects",
  * "scheme", "cancelled", "other", "decode", "truncated", "headers",
- * "queue", "memory": stable, for scripts and logs. */
+ * "queue", "memory", "offline": stable, for scripts and logs. */
 const char *fetch_error_name(fetch_error kind);
 
 /* Requests for URLs under origin ("https://example.com": scheme, host and
@@ -65,6 +67,15 @@ typedef struct fetch_mirror {
   const char *origin;
   const char *location;
 } fetch_mirror;
+
+/* How the HTTP cache (fetch_config.cache) answers requests. */
+typedef enum {
+  FETCH_CACHE_FRESH,    /* RFC 9111: a fresh entry answers, a stale one is
+                           revalidated (If-None-Match, If-Modified-Since) */
+  FETCH_CACHE_ALWAYS,   /* any entry answers, however old: for replaying a
+                           recorded site */
+  FETCH_CACHE_REFRESH,  /* every request goes out; its response is stored */
+} fetch_cache_mode;
 
 typedef struct fetch_config {
   int max_in_flight;         /* requests running at once, all hosts, counting
@@ -131,6 +142,20 @@ typedef struct fetch_config {
   const fetch_mirror *mirrors;
   size_t n_mirrors;
   int workers;               /* threads for `after` (0: one per CPU) */
+  /* The HTTP cache (fetch_cache.h): a SQLite file that final responses to
+   * GET and HEAD over the network are stored in (not those of mirrors or
+   * local files), with their final URL, status, headers, body and redirect
+   * count; later requests are answered from it as cache_mode says, read on
+   * the loop thread. Responses with Cache-Control: no-store are stored in
+   * the modes always and refresh only (recording a site wants them all).
+   * Several processes may share the file. NULL: no cache. */
+  const char *cache;
+  fetch_cache_mode cache_mode;  /* FETCH_CACHE_FRESH */
+  bool offline;              /* nothing goes to the network: a request the
+                                cache has no entry for (any entry answers,
+                                whatever its age) fails with FETCH_OFFLINE;
+                                local files and directory mirrors still
+                                serve: false */
   const logger *log;         /* debug lines per retry; NULL: silent; must
                                 outlive the engine */
 } fetch_config;
@@ -162,7 +187,8 @@ typedef struct fetch_response {
                                 "1.1", "2", "3" (static); NULL for local
                                 files and when no response came */
   int redirects;           /* redirects followed by the last try */
-  int tries;               /* tries made (0: refused before any) */
+  int tries;               /* tries made (0: refused before any, or answered
+                              from the cache without the network) */
   fetch_timings timings;
   fetch_error error;       /* HTTP error statuses are FETCH_OK responses */
   char *message;           /* names the URL; NULL when FETCH_OK */
@@ -231,8 +257,10 @@ fetch_engine *fetch_new(const fetch_config *cfg, char *err, size_t errlen);
  * callback. */
 void fetch_free(fetch_engine *e);
 
-/* Queues a request; copies all it needs from req. Never blocks and never
- * calls back: even a refused URL is answered by a later fetch_run. Returns
+/* Queues a request; copies all it needs from req. Never blocks (but with
+ * a cache, it reads the request's entry from the cache file here) and
+ * never calls back: even a refused URL, or one the cache answers, is
+ * answered by a later fetch_run. Returns
  * the request's id (from 1), or 0 if out of memory (no callback then). */
 uint64_t fetch_submit(fetch_engine *e, const fetch_request *req);
 
@@ -271,6 +299,10 @@ typedef struct fetch_stats {
   size_t queued;          /* waiting for a start, or for a retry timer */
   size_t in_flight;       /* running */
   size_t peak_in_flight;
+  uint64_t cache_hits;    /* answered from the cache without the network */
+  uint64_t cache_revalidated;  /* answered from the cache after a 304 */
+  uint64_t cache_stored;  /* responses written to the cache */
+  uint64_t cache_errors;  /* cache reads and writes that failed (logged) */
 } fetch_stats;
 
 void fetch_stats_get(const fetch_engine *e, fetch_stats *out);

@@ -1300,6 +1300,277 @@ static void test_body_room(void) {
   rmdir(tmp);
 }
 
+/* ---- the HTTP cache ---------------------------------------------------- */
+
+static char cache_dir[64], cache_file[96];
+
+/* An engine on the test's cache file in mode, offline or not. */
+static fetch_engine *cache_engine(fetch_cache_mode mode, bool offline) {
+  fetch_config cfg;
+  test_config(&cfg);
+  cfg.cache = cache_file;
+  cfg.cache_mode = mode;
+  cfg.offline = offline;
+  return engine(&cfg);
+}
+
+/* What the server counted for /c/KIND/KEY: requests, and 304s sent. */
+static int served(const char *kind, const char *key, int *not_modified) {
+  fetch_config cfg;
+  test_config(&cfg);
+  fetch_engine *e = engine(&cfg);
+  fetch_response *r = get(e, U("%s/c/count/%s/%s", base, kind, key));
+  int n = -1, m = -1;
+  CHECK(sscanf(buf_str(&r->body), "{\"requests\": %d, \"not_modified\": %d}", &n, &m) == 2);
+  if (not_modified) *not_modified = m;
+  fetch_response_free(r);
+  fetch_free(e);
+  return n;
+}
+
+/* The body of GET /c/KIND/KEY through e (and the response's checks). */
+static void cache_get(fetch_engine *e, const char *kind, const char *key, const char *want) {
+  fetch_response *r = get(e, U("%s/c/%s/%s", base, kind, key));
+  CHECK(r->error == FETCH_OK);
+  CHECK_STR(buf_str(&r->body), want);
+  fetch_response_free(r);
+}
+
+static void test_cache_freshness(void) {
+  fetch_engine *e = cache_engine(FETCH_CACHE_FRESH, false);
+  fetch_stats st;
+  /* max-age: the second answer is the first, without the network. */
+  fetch_response *r = get(e, U("%s/c/fresh/a", base));
+  CHECK(r->status == 200 && r->tries == 1);
+  fetch_response_free(r);
+  r = get(e, U("%s/c/fresh/a", base));
+  CHECK(r->error == FETCH_OK && r->status == 200 && r->tries == 0);
+  CHECK_STR(buf_str(&r->body), "fresh a 1");
+  CHECK_STR(r->url, U("%s/c/fresh/a", base));
+  CHECK_STR(r->content_type, "text/plain");
+  CHECK_STR(fetch_header_get(r, "etag"), "\"fresh-a\"");
+  CHECK_STR(r->http_version, "1.1");
+  fetch_response_free(r);
+  CHECK(served("fresh", "a", NULL) == 1);
+  fetch_stats_get(e, &st);
+  CHECK(st.cache_hits == 1 && st.cache_stored == 1 && st.cache_errors == 0);
+  /* Heuristic freshness: 10% of 10 days since Last-Modified. */
+  cache_get(e, "heuristic", "a", "heuristic a 1");
+  cache_get(e, "heuristic", "a", "heuristic a 1");
+  CHECK(served("heuristic", "a", NULL) == 1);
+  /* Expired, and stale on arrival by its Age: fetched again. */
+  cache_get(e, "expired", "a", "expired a 1");
+  cache_get(e, "expired", "a", "expired a 2");
+  cache_get(e, "aged", "a", "aged a 1");
+  cache_get(e, "aged", "a", "aged a 2");
+  /* An HTTP error status is stored like any response. */
+  r = get(e, U("%s/c/status/a", base));
+  fetch_response_free(r);
+  r = get(e, U("%s/c/status/a", base));
+  CHECK(r->status == 404 && r->tries == 0);
+  fetch_response_free(r);
+  CHECK(served("status", "a", NULL) == 1);
+  /* no-store is not stored. */
+  cache_get(e, "nostore", "a", "nostore a 1");
+  cache_get(e, "nostore", "a", "nostore a 2");
+  /* The redirect chain's end, under the URL asked for. */
+  r = get(e, U("%s/c/moved/m", base));
+  CHECK(r->redirects == 1);
+  fetch_response_free(r);
+  r = get(e, U("%s/c/moved/m", base));
+  CHECK(r->tries == 0 && r->redirects == 1 && r->status == 200);
+  CHECK_STR(r->url, U("%s/c/fresh/m", base));
+  fetch_response_free(r);
+  CHECK(served("moved", "m", NULL) == 1);
+  /* The request's own Cache-Control: no-cache goes out (and stores what
+   * comes), no-store goes out and keeps nothing. */
+  fetch_request req;
+  const char *no_cache[] = {"Cache-Control: no-cache"}, *no_store[] = {"Cache-Control: max-age=0, no-store"};
+  fetch_request_init(&req, U("%s/c/fresh/rq", base));
+  req.headers = no_cache;
+  req.n_headers = 1;
+  cache_get(e, "fresh", "rq", "fresh rq 1");
+  r = fetch_req(e, &req);
+  CHECK_STR(buf_str(&r->body), "fresh rq 2");
+  fetch_response_free(r);
+  cache_get(e, "fresh", "rq", "fresh rq 2");
+  fetch_stats_get(e, &st);
+  uint64_t stored = st.cache_stored;
+  fetch_request_init(&req, U("%s/c/fresh/rq", base));
+  req.headers = no_store;
+  req.n_headers = 1;
+  r = fetch_req(e, &req);
+  CHECK_STR(buf_str(&r->body), "fresh rq 3");
+  fetch_response_free(r);
+  fetch_stats_get(e, &st);
+  CHECK(st.cache_stored == stored);
+  cache_get(e, "fresh", "rq", "fresh rq 2");
+  CHECK(served("fresh", "rq", NULL) == 3);
+  /* A POST goes out every time. */
+  fetch_request_init(&req, U("%s/c/fresh/post", base));
+  req.method = "POST";
+  fetch_response_free(fetch_req(e, &req));
+  fetch_request_init(&req, U("%s/c/fresh/post", base));
+  req.method = "POST";
+  fetch_response_free(fetch_req(e, &req));
+  CHECK(served("fresh", "post", NULL) == 2);
+  fetch_free(e);
+  /* Another engine on the file (as another process would be) finds it. */
+  e = cache_engine(FETCH_CACHE_FRESH, false);
+  cache_get(e, "fresh", "a", "fresh a 1");
+  CHECK(served("fresh", "a", NULL) == 1);
+  fetch_free(e);
+}
+
+static void test_cache_revalidation(void) {
+  fetch_engine *e = cache_engine(FETCH_CACHE_FRESH, false);
+  int not_modified = 0;
+  /* no-cache with an ETag: each use asks If-None-Match, and a 304 gives
+   * the stored body with the 304's headers. */
+  cache_get(e, "etag", "a", "etag a 1");
+  fetch_response *r = get(e, U("%s/c/etag/a", base));
+  CHECK(r->error == FETCH_OK && r->status == 200 && r->tries == 1);
+  CHECK_STR(buf_str(&r->body), "etag a 1");
+  CHECK_STR(fetch_header_get(r, "x-served"), "2");
+  CHECK_STR(r->charset, "utf-8");
+  fetch_response_free(r);
+  CHECK(served("etag", "a", &not_modified) == 2 && not_modified == 1);
+  /* Last-Modified: If-Modified-Since. */
+  cache_get(e, "lm", "a", "lm a 1");
+  cache_get(e, "lm", "a", "lm a 1");
+  CHECK(served("lm", "a", &not_modified) == 2 && not_modified == 1);
+  fetch_stats st;
+  fetch_stats_get(e, &st);
+  CHECK(st.cache_revalidated == 2);
+  /* A request with validators of its own gets the server's 304. */
+  fetch_request req;
+  const char *inm[] = {"If-None-Match: \"v1\""};
+  fetch_request_init(&req, U("%s/c/etag/a", base));
+  req.headers = inm;
+  req.n_headers = 1;
+  r = fetch_req(e, &req);
+  CHECK(r->status == 304);
+  fetch_response_free(r);
+  /* Vary: one entry per value of the header it names. */
+  const char *en[] = {"X-Lang: en"}, *fr[] = {"X-Lang: fr"};
+  const char *const *langs[] = {en, fr, en};
+  const char *want[] = {"vary a 1 en", "vary a 2 fr", "vary a 1 en"};
+  for (int i = 0; i < 3; i++) {
+    fetch_request_init(&req, U("%s/c/vary/a", base));
+    req.headers = langs[i];
+    req.n_headers = 1;
+    r = fetch_req(e, &req);
+    CHECK_STR(buf_str(&r->body), want[i]);
+    fetch_response_free(r);
+  }
+  CHECK(served("vary", "a", NULL) == 2);
+  fetch_free(e);
+}
+
+static void test_cache_modes(void) {
+  /* always: any entry answers, however stale. */
+  fetch_engine *e = cache_engine(FETCH_CACHE_ALWAYS, false);
+  cache_get(e, "etag", "a", "etag a 1");
+  CHECK(served("etag", "a", NULL) == 3);  /* the two of test_cache_revalidation, and its own */
+  cache_get(e, "etag", "a", "etag a 1");
+  CHECK(served("etag", "a", NULL) == 3);
+  /* ... and a no-store response is kept, to replay. */
+  cache_get(e, "nostore", "b", "nostore b 1");
+  cache_get(e, "nostore", "b", "nostore b 1");
+  fetch_free(e);
+  /* refresh: every request goes out, and what comes is stored. */
+  e = cache_engine(FETCH_CACHE_REFRESH, false);
+  cache_get(e, "fresh", "a", "fresh a 2");
+  fetch_free(e);
+  e = cache_engine(FETCH_CACHE_FRESH, false);
+  cache_get(e, "fresh", "a", "fresh a 2");
+  CHECK(served("fresh", "a", NULL) == 2);
+  fetch_free(e);
+}
+
+static void test_cache_offline(void) {
+  fetch_engine *e = cache_engine(FETCH_CACHE_FRESH, true);
+  int before = served("expired", "a", NULL);
+  /* Fresh or not, an entry answers; no request goes out. */
+  cache_get(e, "fresh", "a", "fresh a 2");
+  cache_get(e, "expired", "a", "expired a 2");
+  CHECK(served("expired", "a", NULL) == before);
+  fetch_response *r = get(e, U("%s/c/fresh/never", base));
+  CHECK(r->error == FETCH_OFFLINE && r->status == 0);
+  CHECK(message_names(r, U("%s/c/fresh/never", base)));
+  CHECK_STR(fetch_error_name(r->error), "offline");
+  fetch_response_free(r);
+  CHECK(served("fresh", "never", NULL) == 0);
+  fetch_stats st;
+  fetch_stats_get(e, &st);
+  CHECK(st.errors[FETCH_OFFLINE] == 1 && st.cache_hits == 2);
+  fetch_free(e);
+  /* Offline without a cache: nothing goes out at all, not even through a
+   * base-URL mirror; a directory mirror still serves. */
+  char page[128];
+  snprintf(page, sizeof page, "%s/index.html", cache_dir);
+  FILE *f = fopen(page, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("local copy", f);
+    fclose(f);
+  }
+  fetch_mirror mirrors[] = {{"http://dir.test", cache_dir}, {"http://base.test", base}};
+  fetch_config cfg;
+  test_config(&cfg);
+  cfg.offline = true;
+  cfg.mirrors = mirrors;
+  cfg.n_mirrors = 2;
+  e = engine(&cfg);
+  r = get(e, U("%s/hello", base));
+  CHECK(r->error == FETCH_OFFLINE);
+  fetch_response_free(r);
+  r = get(e, "http://base.test/hello");
+  CHECK(r->error == FETCH_OFFLINE);
+  fetch_response_free(r);
+  r = get(e, "http://dir.test/");
+  CHECK(r->error == FETCH_OK && r->status == 200);
+  CHECK_STR(buf_str(&r->body), "local copy");
+  fetch_response_free(r);
+  fetch_free(e);
+  unlink(page);
+}
+
+static void test_cache_bad_file(void) {
+  char path[128], err[256] = "";
+  snprintf(path, sizeof path, "%s/not-sqlite", cache_dir);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("this is not a database, but it is long enough to look like a header of one............\n", f);
+    fclose(f);
+  }
+  fetch_config cfg;
+  test_config(&cfg);
+  cfg.cache = path;
+  fetch_engine *e = fetch_new(&cfg, err, sizeof err);
+  CHECK(e == NULL);
+  CHECK(strstr(err, path) != NULL);
+  unlink(path);
+  cfg.cache = cache_dir;  /* a directory */
+  e = fetch_new(&cfg, err, sizeof err);
+  CHECK(e == NULL && strstr(err, cache_dir) != NULL);
+}
+
+static void test_cache(void) {
+  snprintf(cache_dir, sizeof cache_dir, "/tmp/glean-cache-XXXXXX");
+  CHECK(mkdtemp(cache_dir) != NULL);
+  snprintf(cache_file, sizeof cache_file, "%s/cache.db", cache_dir);
+  test_cache_freshness();
+  test_cache_revalidation();
+  test_cache_modes();
+  test_cache_offline();
+  test_cache_bad_file();
+  static const char *const files[] = {"cache.db", "cache.db-wal", "cache.db-shm"};
+  for (size_t i = 0; i < 3; i++) unlink(U("%s/%s", cache_dir, files[i]));
+  rmdir(cache_dir);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   main_thread = pthread_self();
@@ -1326,6 +1597,7 @@ int main(void) {
     test_deadline_and_speed();
     test_queue_cap();
     test_body_room();
+    test_cache();
   }
   if (server > 0) {
     kill(server, SIGTERM);

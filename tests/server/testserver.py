@@ -45,6 +45,20 @@ Hostile endpoints (/h/...), for the fetch engine's defences:
   /h/redirect/CODE       CODE (301 302 303 307 308) to /echo, whatever the method
   /h/busy/KEY            503 always, counting requests per KEY
   /h/hits/KEY            how many /h/busy/KEY requests came
+HTTP cache endpoints (/c/KIND/KEY), each counting its requests per path
+(KIND/KEY) and the 304s it sent:
+  /c/fresh/KEY           Cache-Control: max-age=3600, ETag "fresh-KEY"
+  /c/etag/KEY            Cache-Control: no-cache, ETag "v1": 304 to If-None-Match "v1"
+  /c/lm/KEY              Cache-Control: max-age=0, Last-Modified a day ago: 304 to
+                         an If-Modified-Since (and no If-None-Match)
+  /c/heuristic/KEY       Last-Modified 10 days ago, no explicit lifetime (fresh a day)
+  /c/expired/KEY         Expires a minute ago, no validators
+  /c/aged/KEY            max-age=60 with Age: 120 (stale on arrival), no validators
+  /c/nostore/KEY         Cache-Control: no-store
+  /c/vary/KEY            Vary: X-Lang, max-age=3600; the body names the X-Lang sent
+  /c/moved/KEY           302 to /c/fresh/KEY
+  /c/status/KEY          404, max-age=3600
+  /c/count/KIND/KEY      JSON {"requests": N, "not_modified": M} for /c/KIND/KEY
   http://HOST/PATH       (an absolute request target: we are its proxy) 200 "proxied URL", X-Proxied: yes
 
 Generated sites, for crawls. /v/NAME/... is the virtual site NAME, meant as
@@ -160,6 +174,7 @@ seen = set()  # keys of /flaky, /limited, /limited-date already answered once
 active = {}
 peak = {}
 hits = {}  # /h/busy/KEY -> requests
+cache_hits = {}  # /c/KIND/KEY -> [requests, 304s sent]
 
 
 def first_time(key):
@@ -294,6 +309,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, json.dumps(doc, sort_keys=True).encode(), "application/json")
         elif head == "h":
             self.hostile(parts[1:], query)
+        elif head == "c":
+            self.cache(parts[1:])
         elif path == "/hello":
             self.reply(200, HELLO, "text/html; charset=utf-8")
         elif path == "/final":
@@ -412,6 +429,63 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(302, headers=[("Location", "/m/landed?x=1")])
         elif head == "m":
             self.reply(200, self.path.encode())
+        else:
+            self.reply(404, b"not found")
+
+    def cache(self, parts):
+        if parts[:1] == ["count"] and len(parts) == 3:
+            with lock:
+                n, m = cache_hits.get("/".join(parts[1:]), [0, 0])
+            self.reply(200, json.dumps({"requests": n, "not_modified": m}).encode(), "application/json")
+            return
+        if len(parts) != 2:
+            self.reply(404, b"not found")
+            return
+        kind, key = parts
+        with lock:
+            count = cache_hits.setdefault(kind + "/" + key, [0, 0])
+            count[0] += 1
+        now = time.time()
+        day_ago = email.utils.formatdate(now - 86400, usegmt=True)
+        body = ("%s %s %d" % (kind, key, count[0])).encode()
+
+        def not_modified(headers):
+            with lock:
+                count[1] += 1
+            self.send_response(304)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+
+        if kind == "fresh":
+            self.reply(200, body, headers=[("Cache-Control", "max-age=3600"), ("ETag", '"fresh-%s"' % key)])
+        elif kind == "etag":
+            headers = [("Cache-Control", "no-cache"), ("ETag", '"v1"'), ("X-Served", str(count[0]))]
+            if self.headers.get("If-None-Match") == '"v1"':
+                not_modified(headers)
+            else:
+                self.reply(200, body, "text/html; charset=utf-8", headers)
+        elif kind == "lm":
+            headers = [("Cache-Control", "max-age=0"), ("Last-Modified", day_ago)]
+            if self.headers.get("If-Modified-Since") and not self.headers.get("If-None-Match"):
+                not_modified(headers)
+            else:
+                self.reply(200, body, headers=headers)
+        elif kind == "heuristic":
+            self.reply(200, body, headers=[("Last-Modified", email.utils.formatdate(now - 10 * 86400, usegmt=True))])
+        elif kind == "expired":
+            self.reply(200, body, headers=[("Expires", email.utils.formatdate(now - 60, usegmt=True))])
+        elif kind == "aged":
+            self.reply(200, body, headers=[("Cache-Control", "max-age=60"), ("Age", "120")])
+        elif kind == "nostore":
+            self.reply(200, body, headers=[("Cache-Control", "no-store")])
+        elif kind == "vary":
+            lang = self.headers.get("X-Lang") or "none"
+            self.reply(200, body + b" " + lang.encode(), headers=[("Cache-Control", "max-age=3600"), ("Vary", "X-Lang")])
+        elif kind == "moved":
+            self.reply(302, headers=[("Location", "/c/fresh/" + key)])
+        elif kind == "status":
+            self.reply(404, body, headers=[("Cache-Control", "max-age=3600")])
         else:
             self.reply(404, b"not found")
 

@@ -22,13 +22,7 @@ describe("the crawl", function()
   end)
 
   -- Writes an adapter file; returns its path.
-  local function adapter(name, text)
-    local path = dir .. "/" .. name
-    local f = assert(io.open(path, "w"))
-    f:write(text)
-    f:close()
-    return path
-  end
+  local function adapter(name, text) return support.write(dir, name, text) end
 
   -- A fresh generated site on the server: its origin and its --mirror value.
   local function site(name, config)
@@ -41,16 +35,7 @@ describe("the crawl", function()
   end
 
   -- `glean run` to the end: exit code, records, stderr, stats.
-  local function run(args)
-    local stats_file = os.tmpname()
-    local argv = {"run"}
-    for _, a in ipairs(args) do argv[#argv + 1] = a end
-    for _, a in ipairs({"--stats", stats_file, "--progress", "0"}) do argv[#argv + 1] = a end
-    local code, out, err = support.run(argv)
-    local text = support.slurp(stats_file)
-    os.remove(stats_file)
-    return code, support.records(out), err, text ~= "" and glean.json.decode(text) or nil
-  end
+  local run = support.run_crawl
 
   local function urls_of(records)
     local list = {}

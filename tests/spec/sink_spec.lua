@@ -20,13 +20,7 @@ describe("record sinks", function()
     os.execute("rm -rf " .. quote(dir))
   end)
 
-  local function file(name, text)
-    local path = dir .. "/" .. name
-    local f = assert(io.open(path, "w"))
-    f:write(text)
-    f:close()
-    return path
-  end
+  local function file(name, text) return support.write(dir, name, text) end
 
   local function site(name, pages)
     assert.equal("configured", server:post("/config/" .. name, glean.json.encode({pages = pages})))

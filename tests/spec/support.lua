@@ -37,6 +37,29 @@ function support.run(args, stdin, before)
   return code, o, e
 end
 
+-- `glean run` with args to the end, --stats and --progress 0 added: exit
+-- code, the records (stdout's JSON lines), stderr, the final stats (nil if
+-- none were written).
+function support.run_crawl(args)
+  local stats_file = os.tmpname()
+  local argv = {"run"}
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  for _, a in ipairs({"--stats", stats_file, "--progress", "0"}) do argv[#argv + 1] = a end
+  local code, out, err = support.run(argv)
+  local text = slurp(stats_file)
+  os.remove(stats_file)
+  return code, support.records(out), err, text ~= "" and require("glean").json.decode(text) or nil
+end
+
+-- Writes text to dir/name (an adapter, say); returns the path.
+function support.write(dir, name, text)
+  local path = dir .. "/" .. name
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
 -- Writes text to a fresh temporary file and returns its path.
 function support.tempfile(text, suffix)
   local path = os.tmpname() .. (suffix or "")

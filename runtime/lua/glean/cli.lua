@@ -63,6 +63,21 @@ options:
                         pages of the last second before a kill come again)
   --state-commit SECONDS  time between commits of the state (default 1; 0: after
                         every page)
+  --cache PATH          keep every response (GET and HEAD; final URL, status,
+                        headers, body, redirects) in the SQLite file PATH, and
+                        answer later requests from it (several runs may share it)
+  --cache-mode MODE     fresh (default): RFC 9111 rules: a fresh entry answers
+                        (Cache-Control max-age, Expires, Age; without them 10% of
+                        the time since Last-Modified, at most a day), a stale one
+                        is revalidated (If-None-Match / If-Modified-Since; a 304
+                        answers with the entry); always: any entry answers,
+                        however old (replaying a recorded site); refresh: every
+                        request goes out and its response is stored. In always
+                        and refresh, no-store responses are kept too
+  --offline             nothing goes to the network: requests are answered from
+                        the --cache (any entry, however old) or fail with the
+                        fetch error kind offline (stats: fetch_error_kinds);
+                        directory mirrors still serve
   --progress SECONDS    time between progress lines (0: none)
   --log-level LEVEL     debug, info, warn, error or off (default info)
   --trust               run the adapter with the full standard library (default: a
@@ -101,10 +116,13 @@ local OPTIONS = {
   table = {"string", "table"}, fsync = {"choice", "fsync", {never = true, batch = true, always = true}},
   state = {"string", "state"}, ["state-commit"] = {"number", "state_commit"},
   ["warc-in"] = {"out", "warc_in"},
+  cache = {"string", "cache"}, ["cache-mode"] = {"choice", "cache_mode", {fresh = true, always = true, refresh = true}},
+  offline = {"switch", "offline"},
 }
 
--- Kinds of option that take no value.
-local FLAG = {flag = true, trust = true}
+-- Kinds of option that take no value: a flag turns its setting off, a
+-- switch on.
+local FLAG = {flag = true, switch = true, trust = true}
 
 -- Applies glean run's option NAME with VALUE to a crawl options table: the
 -- one reading of these options, for the command line and the embedding API
@@ -122,6 +140,7 @@ function cli.set_option(options, name, value)
       return nil, ("%s takes no value (or true / false), got '%s'"):format(flag, value)
     end
     if kind == "trust" then sandbox.set("trust", value ~= "false")
+    elseif kind == "switch" then options[key] = value ~= "false"
     else options[key] = value == "false" end
     return true
   end

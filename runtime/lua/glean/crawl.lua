@@ -56,6 +56,7 @@ local OPTION_TYPES = {
   out = "table", format = "string", table = "string", fsync = "string", -- where records go (glean.sink)
   state = "string", state_commit = "number",  -- the crawl state file (--state)
   warc_in = "table", warc_data = "string",    -- pages from WARC files, or from WARC records in memory
+  cache = "string", cache_mode = "string", offline = "boolean",  -- the HTTP cache (--cache)
 }
 
 -- What an adapter loaded without trust may do with an option in its
@@ -71,6 +72,7 @@ local ADAPTER_MAY = {
   stats_file = "caller", urls = "caller", mirrors = "caller", progress = "caller", on_error = "caller",
   out = "caller", format = "caller", table = "caller", fsync = "caller",
   state = "caller", state_commit = "caller", warc_in = "caller", warc_data = "caller",
+  cache = "caller", cache_mode = "caller", offline = "caller",
 }
 
 -- Options that count things: a fraction would be refused further down,
@@ -256,6 +258,9 @@ function crawl.run(adapter, options)
   for k, v in pairs(DEFAULTS) do settings[k] = v end
   for k, v in pairs(adapter_settings(adapter, options, log.warn)) do settings[k] = v end
   for k, v in pairs(options) do settings[k] = v end
+  if settings.cache_mode and not settings.cache then
+    error("cache_mode (--cache-mode) needs a cache file: --cache PATH", 0)
+  end
 
   -- The limits first: the engine sizes what its workers may parse by the
   -- memory limit (lfetch.c).
@@ -265,6 +270,7 @@ function crawl.run(adapter, options)
     timeout = settings.timeout, retries = settings.retries, max_body = settings.max_body,
     cookies = settings.cookies, user_agent = settings.user_agent, cacert = settings.cacert,
     mirrors = settings.mirrors, deadline = settings.deadline, connect_timeout = settings.connect_timeout,
+    cache = settings.cache, cache_mode = settings.cache_mode, offline = settings.offline,
   })
   -- A bad mirror is the caller's mistake: say so without glean's own line.
   if not made then
@@ -432,6 +438,12 @@ function crawl.run(adapter, options)
     local fs = engine:stats()
     stats.elapsed = base.elapsed + now() - t0
     stats.requests, stats.retries = base.requests + fs.requests, base.retries + fs.retries
+    -- This run's (a resumed crawl's earlier runs not counted).
+    stats.fetch_error_kinds = glean.json.object(fs.errors)
+    if settings.cache then
+      stats.cache_hits, stats.cache_revalidated = fs.cache_hits, fs.cache_revalidated
+      stats.cache_stored, stats.cache_errors = fs.cache_stored, fs.cache_errors
+    end
     return stats
   end
 
