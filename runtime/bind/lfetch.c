@@ -267,6 +267,8 @@ static int lfetch_engine_new(lua_State *L) {
   const char *proxy = lfetch_opt_string(L, 1, "proxy");
   if (proxy) cfg.proxy = proxy;
   cfg.cacert = lfetch_opt_string(L, 1, "cacert");
+  cfg.warc_out = lfetch_opt_string(L, 1, "warc_out");
+  cfg.warc_max_size = (uint64_t)lfetch_opt_number(L, 1, "warc_max_size", (lua_Number)cfg.warc_max_size);
   if (cfg.max_in_flight < 1 || cfg.max_per_host < 1) luaL_error(L, "bad option: concurrency and per_host must be at least 1");
   fetch_mirror mirrors[64];
   cfg.n_mirrors = lfetch_read_mirrors(L, 1, mirrors, sizeof mirrors / sizeof *mirrors);

@@ -25,7 +25,9 @@
 #include "fetch_cookies.h"
 #include "fetch_headers.h"
 #include "fetch_retry.h"
+#include "fetch_warc.h"
 #include "url.h"
+#include "warc_write.h"
 #include "workers.h"
 
 typedef struct fetch_host fetch_host;
@@ -94,6 +96,7 @@ struct fetch_job {
   double wake_at;          /* when sleeping before a retry */
   fetch_response *res;
   char errbuf[CURL_ERROR_SIZE];
+  fetch_warc warc;         /* this try's exchanges, for --warc-out */
 };
 
 struct fetch_engine {
@@ -119,6 +122,8 @@ struct fetch_engine {
   size_t held_body;    /* response-body bytes they hold (see body_room) */
   unsigned char retry_status[600];  /* 1 for each retried HTTP status */
   bool in_run;
+  warc_writer *warc;   /* --warc-out's, or NULL */
+  char *warc_out;
 };
 
 static const char *const fetch_error_names[FETCH_ERROR_KINDS] = {
@@ -153,6 +158,7 @@ void fetch_config_defaults(fetch_config *cfg) {
       .max_headers = 1000,
       .max_header_bytes = 256 << 10,
       .max_queued_body = (size_t)64 << 20,
+      .warc_max_size = (uint64_t)1 << 30,
       .cookies = true,
       .user_agent = "glean/" GLEAN_VERSION,
   };
@@ -790,6 +796,7 @@ static void fetch_job_free(fetch_job *j) {
   free(j->cacert);
   headers_clear(&j->hdr);
   decoder_free(j->dec);
+  fetch_warc_clear(&j->warc);
   if (j->eng && j->has_body) j->eng->queued_body -= j->body_len;
   if (j->eng) j->eng->held_body -= j->held;
   fetch_response_free(j->res);
@@ -894,6 +901,22 @@ uint64_t fetch_submit(fetch_engine *e, const fetch_request *req) {
     fetch_dispatch(e, j, url, false);
   }
   return j->res->id;
+}
+
+/* ---- WARC output (fetch_warc.h) --------------------------------------- */
+
+/* A record names the site's URL, not a base-URL mirror's. */
+static char *fetch_warc_site(const void *m, const char *url) { return m ? mirror_unmap(m, url) : NULL; }
+
+/* The try ended with rc: its last exchange to the writer, marked
+ * WARC-Truncated when its body did not come whole. */
+static void fetch_warc_done(fetch_job *j, CURLcode rc) {
+  const char *why = NULL;
+  if (rc == CURLE_OPERATION_TIMEDOUT) why = "time";
+  else if (j->too_large || rc == CURLE_FILESIZE_EXCEEDED) why = "length";
+  else if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING) why = "disconnect";
+  else if (rc != CURLE_OK) why = "unspecified";
+  fetch_warc_finish(&j->warc, why);
 }
 
 /* ---- transfers -------------------------------------------------------- */
@@ -1040,7 +1063,7 @@ static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h, long timeout
    * browsers do; a custom method's redirects the engine follows. */
   if (fetch_custom_method(j)) SET(CURLOPT_CUSTOMREQUEST, j->method);
 #undef SET
-  return ok;
+  return ok && (!e->warc || fetch_warc_attach(&j->warc, h, e->warc, e->cfg.log, fetch_warc_site, j->mirror));
 }
 
 static void fetch_start(fetch_engine *e, fetch_job *j) {
@@ -1333,6 +1356,7 @@ static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {
     }
   }
   fetch_take_info(j, h);
+  if (e->warc) fetch_warc_done(j, rc);
   curl_multi_remove_handle(e->multi, h);
   curl_easy_cleanup(h);
   j->easy = NULL;
@@ -1609,6 +1633,15 @@ fetch_engine *fetch_new(const fetch_config *cfg, char *err, size_t errlen) {
     return NULL;
   }
   e->max_on_pool = 4 * (size_t)workers_count(e->pool);
+  if (cfg->warc_out) {
+    e->warc_out = strdup(cfg->warc_out);
+    e->cfg.warc_out = e->warc_out;
+    if (!e->warc_out || !(e->warc = warc_write_open(cfg->warc_out, cfg->warc_max_size, "glean/" GLEAN_VERSION, err, errlen))) {
+      if (!e->warc_out) snprintf(err, errlen, "out of memory");
+      fetch_free(e);
+      return NULL;
+    }
+  }
   return e;
 }
 
@@ -1641,5 +1674,7 @@ void fetch_free(fetch_engine *e) {
   free(e->user_agent);
   free(e->proxy);
   free(e->cacert);
+  warc_write_close(e->warc);
+  free(e->warc_out);
   free(e);
 }

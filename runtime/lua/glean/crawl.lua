@@ -49,6 +49,7 @@ local OPTION_TYPES = {
   memory_limit = "number", time_limit = "number", time_limit_seconds = "number", -- adapter code's limits (glean.sandbox)
   out = "table", format = "string", table = "string", fsync = "string", -- where records go (glean.sink)
   state = "string", state_commit = "number",  -- the crawl state file (--state)
+  warc_out = "string", warc_max_size = "number",  -- every exchange into WARC files (--warc-out)
 }
 
 -- What an adapter loaded without trust may do with an option in its
@@ -63,7 +64,7 @@ local ADAPTER_MAY = {
   max_body = "lower", grace = "lower",
   stats_file = "caller", urls = "caller", mirrors = "caller", progress = "caller", on_error = "caller",
   out = "caller", format = "caller", table = "caller", fsync = "caller",
-  state = "caller", state_commit = "caller",
+  state = "caller", state_commit = "caller", warc_out = "caller", warc_max_size = "caller",
 }
 
 -- Options that count things: a fraction would be refused further down,
@@ -258,6 +259,7 @@ function crawl.run(adapter, options)
     timeout = settings.timeout, retries = settings.retries, max_body = settings.max_body,
     cookies = settings.cookies, user_agent = settings.user_agent, cacert = settings.cacert,
     mirrors = settings.mirrors, deadline = settings.deadline, connect_timeout = settings.connect_timeout,
+    warc_out = settings.warc_out, warc_max_size = settings.warc_max_size,
   })
   -- A bad mirror is the caller's mistake: say so without glean's own line.
   if not made then
