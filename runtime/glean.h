@@ -85,7 +85,10 @@ const char *glean_errmsg(const glean_runtime *rt);
  * "cacert" (a PEM file of CA certificates to verify https servers with, as
  * curl's --cacert), "no-cookies", "out" (a file for a crawl's records
  * besides the record callback, .jsonl, .csv or .sqlite/.db: repeatable),
- * "format", "table", "fsync" (see README "Where records go"), "stats" (a file for each crawl's final
+ * "format", "table", "fsync" (see README "Where records go"), "warc-out" (record every HTTP
+ * exchange in WARC files: NAME.warc.gz or NAME.warc, written as NAME-00000.warc.gz, ...) and
+ * "warc-max-size" (bytes per WARC file, K/M/G suffixes: default 1G; see README "Recording the
+ * crawl"), "stats" (a file for each crawl's final
  * stats), "progress", "log-level" (debug, info, warn, error, off), and what
  * adapter code may do: "trust" (adapters loaded after it get the full Lua
  * standard library; without it, no os.execute, io.popen, writing files,

@@ -107,6 +107,27 @@ describe("--warc-out", function()
     end)
   end
 
+  it("records a response cut short with what came, marked WARC-Truncated", function()
+    local code, _, err = support.run_adapter(adapter({server.base .. "/h/short"}),
+      {"--ignore-robots", "--warc-out", dir .. "/short.warc.gz"})
+    assert.equal(1, code, err)
+    local doc = check(files("short"))
+    assert.same({}, doc.errors)
+    local short = responses(doc)[server.base .. "/h/short"]
+    assert.equal("disconnect", short.truncated)
+    assert.equal("1000", short.headers["content-length"])
+    assert.equal(10, short.payload_len)
+  end)
+
+  it("is the caller's: an untrusted adapter's settings.warc_out is ignored", function()
+    local src = adapter({server.base .. "/hello"}):gsub("^return {", ("return {settings = {warc_out = %q},"):format(
+      dir .. "/sneaky.warc.gz"))
+    local code, _, err = support.run_adapter(src, {"--ignore-robots"})
+    assert.equal(0, code, err)
+    assert.truthy(err:find("settings.warc_out is the caller's option", 1, true), err)
+    assert.same({}, files("sneaky"))
+  end)
+
   it("names the site's URLs when a base-URL mirror serves them", function()
     assert.equal("configured", server:post("/config/wm", '{"pages": 5, "sleep_ms": 0}'))
     local code, _, err = support.run_adapter(adapter({"http://site.test/site/0/"}),

@@ -101,7 +101,8 @@ def read_record(text, name, at, errors):
             errors.append("%s: no %s" % (where, k))
     rec = {"file": name, "offset": at, "fields": fields, "type": fields.get("WARC-Type"),
            "id": fields.get("WARC-Record-ID"), "uri": fields.get("WARC-Target-URI"),
-           "ip": fields.get("WARC-IP-Address"), "concurrent": fields.get("WARC-Concurrent-To")}
+           "ip": fields.get("WARC-IP-Address"), "concurrent": fields.get("WARC-Concurrent-To"),
+           "truncated": fields.get("WARC-Truncated")}
     if "WARC-Block-Digest" in fields and fields["WARC-Block-Digest"] != digest(block):
         errors.append("%s: WARC-Block-Digest %s, the block's is %s" % (where, fields["WARC-Block-Digest"], digest(block)))
     if rec["type"] in ("request", "response"):
