@@ -1,8 +1,9 @@
 -- HTTP/2 over TLS against Debian's nginx on 127.0.0.1, with a certificate
 -- authority made for the run by openssl: requests to one host multiplexed
 -- over one connection (nginx's access log names the connection of each
--- request), resp.http_version, --warc-out of HTTP/2 responses, trusting a CA file (engine, request and
--- `glean run --cacert` / the cacert setting), and the TLS errors without it.
+-- request), resp.http_version, --warc-out of HTTP/2 responses, trusting a
+-- CA file (engine, request and `glean run --cacert` / the cacert setting),
+-- and the TLS errors without it.
 -- nginx runs from a configuration of its own in a temporary directory, as
 -- bench/crawl/nginx.py's does, and stops with this process if the teardown
 -- never comes.
