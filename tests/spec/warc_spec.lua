@@ -108,15 +108,21 @@ describe("--warc-out", function()
   end
 
   it("records a response cut short with what came, marked WARC-Truncated", function()
-    local code, _, err = support.run_adapter(adapter({server.base .. "/h/short"}),
+    local code, _, err = support.run_adapter(adapter({server.base .. "/h/short", server.base .. "/bomb"}),
       {"--ignore-robots", "--warc-out", dir .. "/short.warc.gz"})
     assert.equal(1, code, err)
     local doc = check(files("short"))
     assert.same({}, doc.errors)
-    local short = responses(doc)[server.base .. "/h/short"]
+    local got = responses(doc)
+    local short = got[server.base .. "/h/short"]
     assert.equal("disconnect", short.truncated)
     assert.equal("1000", short.headers["content-length"])
     assert.equal(10, short.payload_len)
+    -- Its gzip decodes past max_body (32 MiB): the transfer stops there.
+    local bomb = got[server.base .. "/bomb"]
+    assert.equal("length", bomb.truncated)
+    assert.is_true(bomb.payload_len > 0)
+    assert.is_true(bomb.body_len >= 32 * 1024 * 1024)
   end)
 
   it("is the caller's: an untrusted adapter's settings.warc_out is ignored", function()

@@ -114,10 +114,11 @@ def read_record(text, name, at, errors):
         if rec["type"] == "response":
             rec["status"] = int(start.split(" ")[1])
             body = payload
-            if headers.get("transfer-encoding", "").lower() == "chunked":
+            if headers.get("transfer-encoding", "").lower() == "chunked" and not rec["truncated"]:
                 body = dechunk(body, where, errors)
             if headers.get("content-encoding", "").lower() == "gzip":
-                body = zlib.decompress(body, 31)
+                # A truncated record's stream stops short: what it holds.
+                body = zlib.decompressobj(31).decompress(body)
             if len(body) > 4096:
                 rec.update(body_len=len(body), body_sha1=hashlib.sha1(body).hexdigest())
             else:
