@@ -50,6 +50,9 @@ struct warc_writer {
 
 /* ---- small pieces ----------------------------------------------------- */
 
+/* The file being written now (or the path's stem), for messages. */
+static const char *warc_write_file(const warc_writer *w) { return w->file.name ? w->file.name : w->prefix; }
+
 /* A version 4 UUID as a WARC-Record-ID, into out (WARC_ID_LEN + 1). */
 static int warc_new_id(warc_writer *w, char *out) {
   if (w->random_left < 16) {
@@ -403,8 +406,6 @@ int warc_write_exchange(warc_writer *w, const warc_exchange *x, char *err, size_
   w->exchanges++;
   return 0;
 }
-
-const char *warc_write_file(const warc_writer *w) { return w->file.name ? w->file.name : w->prefix; }
 
 void warc_write_close(warc_writer *w) {
   if (!w) return;

@@ -53,9 +53,6 @@ warc_writer *warc_write_open(const char *path, uint64_t max_size, const char *so
  * file in err (nothing of the exchange stays in the file). */
 int warc_write_exchange(warc_writer *w, const warc_exchange *x, char *err, size_t errlen);
 
-/* The file being written now, for messages. */
-const char *warc_write_file(const warc_writer *w);
-
 /* Syncs and closes the file, frees the writer. NULL is fine. */
 void warc_write_close(warc_writer *w);
 
