@@ -141,18 +141,26 @@ static int warc_gzip(warc_writer *w, const struct iovec *parts, int n) {
   z->gzip_flag = IGZIP_GZIP;
   z->flush = NO_FLUSH;
   for (int i = 0; i < n; i++) {
-    z->next_in = parts[i].iov_base;
-    z->avail_in = (uint32_t)parts[i].iov_len;
-    z->end_of_stream = i == n - 1;
-    /* Room for the part as it is and some: stored blocks at worst. */
+    /* igzip counts in 32 bits: a part goes in slices of at most 1 GiB. */
+    const unsigned char *p = parts[i].iov_base;
+    size_t left = parts[i].iov_len;
     do {
-      if (warc_out_room(w, z->avail_in + z->avail_in / 8 + 1024) != 0) return -1;
-      z->next_out = w->out + w->out_len;
-      z->avail_out = (uint32_t)(w->out_cap - w->out_len);
-      uint32_t before = z->avail_out;
-      if (isal_deflate(z) != COMP_OK) return -1;
-      w->out_len += before - z->avail_out;
-    } while (z->avail_in || (z->end_of_stream && z->internal_state.state != ZSTATE_END));
+      size_t slice = left < ((size_t)1 << 30) ? left : (size_t)1 << 30;
+      z->next_in = (uint8_t *)p;
+      z->avail_in = (uint32_t)slice;
+      p += slice;
+      left -= slice;
+      z->end_of_stream = i == n - 1 && !left;
+      /* Room for the slice as it is and some: stored blocks at worst. */
+      do {
+        if (warc_out_room(w, z->avail_in + z->avail_in / 8 + 1024) != 0) return -1;
+        z->next_out = w->out + w->out_len;
+        uint32_t room = (uint32_t)(w->out_cap - w->out_len < UINT32_MAX ? w->out_cap - w->out_len : UINT32_MAX);
+        z->avail_out = room;
+        if (isal_deflate(z) != COMP_OK) return -1;
+        w->out_len += room - z->avail_out;
+      } while (z->avail_in || (z->end_of_stream && z->internal_state.state != ZSTATE_END));
+    } while (left);
   }
   return 0;
 }
