@@ -92,7 +92,7 @@ static lua_Integer ldom_opt_count(lua_State *L, int opts, const char *key) {
 }
 
 ldom_doc *ldom_push_document(lua_State *L) {
-  ldom_doc *d = lua_newuserdatauv(L, sizeof *d, 0);
+  ldom_doc *d = lua_newuserdatauv(L, sizeof *d, 1);
   memset(d, 0, sizeof *d);
   luaL_setmetatable(L, LDOM_DOCUMENT);
   return d;
@@ -172,21 +172,44 @@ static int ldom_doc_close(lua_State *L) {
 
 /* ---- nodes ---------------------------------------------------------------- */
 
-/* Pushes a Node for n of the document at stack index doc_idx (a Document
- * userdata, or a Node whose user value is one). */
+/* Pushes the Node for n of the document at stack index doc_idx (a
+ * Document userdata, or a Node whose user value is one). One element is
+ * one Node while any reference to it lives, so that nodes work as table
+ * keys and in sets: the Document's user value is a weak-valued table of its
+ * nodes by element, made when the first is asked for. */
 static void ldom_push_node(lua_State *L, GumboNode *n, ldom_doc *d, int doc_idx) {
   if (!n) {
     lua_pushnil(L);
     return;
   }
   doc_idx = lua_absindex(L, doc_idx);
-  ldom_node *u = lua_newuserdatauv(L, sizeof *u, 1);
-  u->node = n;
-  u->doc = d;
-  luaL_setmetatable(L, LDOM_NODE);
   if (luaL_testudata(L, doc_idx, LDOM_DOCUMENT)) lua_pushvalue(L, doc_idx);
   else lua_getiuservalue(L, doc_idx, 1);
-  lua_setiuservalue(L, -2, 1);
+  int doc = lua_gettop(L);
+  if (lua_getiuservalue(L, doc, 1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, doc, 1);
+  }
+  int nodes = lua_gettop(L);
+  if (lua_rawgetp(L, nodes, n) == LUA_TNIL) {
+    lua_pop(L, 1);
+    ldom_node *u = lua_newuserdatauv(L, sizeof *u, 1);
+    u->node = n;
+    u->doc = d;
+    luaL_setmetatable(L, LDOM_NODE);
+    lua_pushvalue(L, doc);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, nodes, n);
+  }
+  lua_replace(L, doc);
+  lua_settop(L, doc);
 }
 
 /* Either a Node or a Document (meaning its document node) at idx. */
@@ -534,13 +557,6 @@ static int ldom_root(lua_State *L) {
   return 1;
 }
 
-static int ldom_node_eq(lua_State *L) {
-  ldom_node *a = luaL_checkudata(L, 1, LDOM_NODE);
-  ldom_node *b = luaL_checkudata(L, 2, LDOM_NODE);
-  lua_pushboolean(L, a->node == b->node);
-  return 1;
-}
-
 static int ldom_node_tostring(lua_State *L) {
   ldom_node *u = luaL_checkudata(L, 1, LDOM_NODE);
   if (!u->doc->dom) lua_pushliteral(L, "glean.Node (closed)");
@@ -634,8 +650,6 @@ void ldom_open(lua_State *L) {
   luaL_setfuncs(L, ldom_shared_methods, 0);
   luaL_setfuncs(L, ldom_node_methods, 0);
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, ldom_node_eq);
-  lua_setfield(L, -2, "__eq");
   lua_pushcfunction(L, ldom_node_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);

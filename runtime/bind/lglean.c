@@ -205,6 +205,21 @@ void lglean_wrap_lib(lua_State *L, const char *lib, const luaL_Reg *wrappers) {
   lua_pop(L, 2);
 }
 
+static int lglean_preload_module(lua_State *L) {
+  const luaL_Reg *funcs = lua_touserdata(L, lua_upvalueindex(1));
+  lua_newtable(L);
+  luaL_setfuncs(L, funcs, 0);
+  return 1;
+}
+
+void lglean_preload(lua_State *L, const char *name, const luaL_Reg *funcs) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushlightuserdata(L, (void *)funcs);
+  lua_pushcclosure(L, lglean_preload_module, 1);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
+
 /* Makes the embedded Lua modules requirable (package.preload), then runs
  * glean.init on the C table at the top of the stack: it adds the parts of
  * the library written in Lua (fetch, crawl, ...). */
@@ -232,6 +247,7 @@ int luaopen_glean(lua_State *L) {
   lcharged_open(L);
   lpath_open(L);
   lrecords_open(L);
+  lchunk_open(L);
 
   lua_newtable(L);
   lua_pushstring(L, GLEAN_VERSION);

@@ -142,6 +142,14 @@ void lcharged_open(lua_State *L);
 /* Makes glean.path (realpath for the sandbox's folder checks) requirable. */
 void lpath_open(lua_State *L);
 
+/* Makes glean.chunk (the check of compiled adapter code for what Debian's
+ * Lua miscompiles) requirable (lchunk.c). */
+void lchunk_open(lua_State *L);
+
+/* Makes name an internal module (package.preload, not in the glean table
+ * adapters get): a table of funcs, which must be static. */
+void lglean_preload(lua_State *L, const char *name, const luaL_Reg *funcs);
+
 /* Each adds its functions to the glean table at the top of the stack. */
 void ldom_open(lua_State *L);
 void llog_open(lua_State *L);

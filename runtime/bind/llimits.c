@@ -38,7 +38,8 @@
  *   resume(meter, co, ...) -> ok, ...        close(meter, co) -> ok, err
  *   spend(n) -> nothing: n instructions' worth taken off the call in progress
  *   spent() -> whether the call in progress has run out (or was interrupted)
- *   traceback(msg) -> msg as a string, with a traceback (a message handler)
+ *   message(err) -> err as a string, cut to LLIMITS_MESSAGE_MAX bytes
+ *   traceback(msg) -> message(msg), with a traceback (a message handler)
  *   meter:out() -> nil, or the message for the limit it ran out of, with
  *     the traceback of where (the first one made after it ran out)
  *   meter:left() -> the instructions it has left (math.maxinteger: no limit)
@@ -423,11 +424,35 @@ static int llimits_spent(lua_State *L) {
   return 1;
 }
 
+/* The most of an error message kept: an adapter's error may be any size
+ * (a page's text in it), and every copy of it on its way to the log, the
+ * stats and the embedding callback would cost as much. */
+#define LLIMITS_MESSAGE_MAX 8192
+
+/* Pushes the value at idx as a string (luaL_tolstring), cut to
+ * LLIMITS_MESSAGE_MAX bytes with a note of how much was left out. */
+static const char *llimits_push_error(lua_State *L, int idx) {
+  size_t len;
+  const char *s = luaL_tolstring(L, idx, &len);
+  if (len <= LLIMITS_MESSAGE_MAX) return s;
+  size_t keep = LLIMITS_MESSAGE_MAX;
+  while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80) keep--;  /* not inside a UTF-8 sequence */
+  const char *cut = lua_pushfstring(L, "%s ... (%I bytes more)", lua_pushlstring(L, s, keep), (lua_Integer)(len - keep));
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+  return cut;
+}
+
+static int llimits_message(lua_State *L) {
+  llimits_push_error(L, 1);
+  return 1;
+}
+
 /* A message handler: what debug.traceback does, but the error object is
  * made a string here too (its __tostring is the adapter's code, and must
- * run under the budget, not later in the crawl's). */
+ * run under the budget, not later in the crawl's), and cut. */
 static int llimits_traceback(lua_State *L) {
-  luaL_traceback(L, L, luaL_tolstring(L, 1, NULL), 1);
+  luaL_traceback(L, L, llimits_push_error(L, 1), 1);
   llimits *m = llimits_of(L);
   llimits_meter *c = m ? m->meter : NULL;
   if (c && c->out && !c->trace[0]) {
@@ -478,7 +503,7 @@ static int llimits_module(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"cap", llimits_cap}, {"active", llimits_active}, {"meter", llimits_meter_new}, {"pcall", llimits_pcall},
     {"resume", llimits_resume}, {"close", llimits_close}, {"spend", llimits_lua_spend}, {"spent", llimits_spent},
-    {"traceback", llimits_traceback}, {NULL, NULL},
+    {"message", llimits_message}, {"traceback", llimits_traceback}, {NULL, NULL},
   };
   static const luaL_Reg meter_methods[] = {
     {"out", llimits_meter_out}, {"left", llimits_meter_left}, {"refused", llimits_meter_refused}, {NULL, NULL},

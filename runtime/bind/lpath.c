@@ -23,15 +23,7 @@ static int lpath_real(lua_State *L) {
   return 1;
 }
 
-static int lpath_module(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"real", lpath_real}, {NULL, NULL}};
-  luaL_newlib(L, funcs);
-  return 1;
-}
-
 void lpath_open(lua_State *L) {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, lpath_module);
-  lua_setfield(L, -2, "glean.path");
-  lua_pop(L, 1);
+  static const luaL_Reg funcs[] = {{"real", lpath_real}, {NULL, NULL}};
+  lglean_preload(L, "glean.path", funcs);
 }

@@ -59,17 +59,9 @@ static int lrecords_rewind(lua_State *L) {
   return 0;
 }
 
-static int lrecords_module(lua_State *L) {
+void lrecords_open(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"flush", lrecords_flush}, {"positions", lrecords_positions}, {"rewind", lrecords_rewind}, {NULL, NULL},
   };
-  luaL_newlib(L, funcs);
-  return 1;
-}
-
-void lrecords_open(lua_State *L) {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, lrecords_module);
-  lua_setfield(L, -2, "glean.records");
-  lua_pop(L, 1);
+  lglean_preload(L, "glean.records", funcs);
 }

@@ -1,5 +1,5 @@
 /* main.c — the glean command: runs Lua scripts with the glean library, and
- * dispatches the subcommands (run, shell, state) that drive adapters.
+ * dispatches the subcommands (run, test, shell, state) that drive adapters.
  *
  *   glean SCRIPT.lua [ARGS...]   run a script; `arg` as lua sets it
  *   glean -e CODE                run a chunk of code
@@ -23,6 +23,7 @@ static const char usage[] =
   "usage: glean SCRIPT.lua [ARGS...]     run a Lua script with the glean library\n"
   "       glean -e CODE [ARGS...]        run CODE\n"
   "       glean run ADAPTER [URL...]     crawl with a site adapter (glean run --help)\n"
+  "       glean test ADAPTER --expect F  compare an adapter's records with F's (glean test --help)\n"
   "       glean shell URL|FILE           a Lua prompt with the page loaded, to try selectors\n"
   "       glean state PATH               what a crawl state file (glean run --state) holds\n"
   "       glean --version                print the version\n"
@@ -123,7 +124,7 @@ static int cli_get_interrupts(lua_State *L) {
   return 2;
 }
 
-/* glean run / shell / state: written in Lua (glean.cli); returns its status. */
+/* glean run / test / shell / state: written in Lua (glean.cli); returns its status. */
 static int cli_subcommand(int argc, char **argv) {
   lua_State *L = cli_new_state();
   if (!L) {
@@ -174,7 +175,8 @@ int main(int argc, char **argv) {
     printf("glean %s (%s)\n", glean_version(), LUA_RELEASE);
     return 0;
   }
-  if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "shell") == 0 || strcmp(argv[1], "state") == 0)
+  if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "test") == 0 || strcmp(argv[1], "shell") == 0 ||
+      strcmp(argv[1], "state") == 0)
     return cli_subcommand(argc, argv);
   int is_code = strcmp(argv[1], "-e") == 0;
   if (is_code && argc < 3) {

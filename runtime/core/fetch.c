@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +96,7 @@ struct fetch_job {
   char dec_err[160];
   double wake_at;          /* when sleeping before a retry */
   fetch_response *res;
+  int socket_errno;        /* why this try could not open a socket (0: it could) */
   char errbuf[CURL_ERROR_SIZE];
   fetch_warc warc;         /* this try's exchanges, for --warc-out */
 };
@@ -999,6 +1001,17 @@ static size_t fetch_on_header(char *data, size_t size, size_t n, void *ud) {
   return headers_line(&j->hdr, data, len) ? len : CURL_WRITEFUNC_ERROR;
 }
 
+/* Opens the sockets libcurl asks for, as it would, to keep why one could
+ * not be opened: libcurl says only "Couldn't connect", which a process out
+ * of file descriptors should not be told. */
+static curl_socket_t fetch_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr) {
+  (void)purpose;
+  fetch_job *j = ud;
+  curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
+  if (fd == CURL_SOCKET_BAD) j->socket_errno = errno;
+  return fd;
+}
+
 /* Whether libcurl is given the method as a custom one, which it would keep
  * across every redirect (with the body dropped after a 301, 302 or 303):
  * the engine follows those redirects itself. */
@@ -1021,6 +1034,8 @@ static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h, long timeout
   SET(CURLOPT_WRITEDATA, (void *)j);
   SET(CURLOPT_HEADERFUNCTION, fetch_on_header);
   SET(CURLOPT_HEADERDATA, (void *)j);
+  SET(CURLOPT_OPENSOCKETFUNCTION, fetch_open_socket);
+  SET(CURLOPT_OPENSOCKETDATA, (void *)j);
   SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   SET(CURLOPT_ACCEPT_ENCODING, DECODE_ACCEPT);
   SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
@@ -1077,6 +1092,7 @@ static void fetch_start(fetch_engine *e, fetch_job *j) {
   j->dec = NULL;
   headers_clear(&j->hdr);
   j->errbuf[0] = '\0';
+  j->socket_errno = 0;
   /* The deadline runs from the first try; each try ends by it. */
   double now = fetch_now();
   long timeout_ms = j->timeout_ms;
@@ -1337,6 +1353,11 @@ static bool fetch_classify(fetch_engine *e, fetch_job *j, CURLcode rc) {
     r->message = fetch_strf("%s: body larger than %zu bytes", j->site, j->max_body);
   else if (r->error == FETCH_TRUNCATED)
     r->message = fetch_strf("%s: body cut short: %s", j->site, j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
+  else if (r->error == FETCH_CONNECT && (j->socket_errno == EMFILE || j->socket_errno == ENFILE))
+    r->message = fetch_strf("%s: cannot open a socket: %s (the process's open files, ulimit -n, are all in use)", j->site,
+                            strerror(j->socket_errno));
+  else if (r->error == FETCH_CONNECT && j->socket_errno)
+    r->message = fetch_strf("%s: cannot open a socket: %s", j->site, strerror(j->socket_errno));
   else if (r->error != FETCH_OK)
     r->message = fetch_strf("%s: %s", j->site, j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
   if (r->error == FETCH_OK) return r->status >= 0 && r->status < 600 && e->retry_status[r->status];

@@ -22,6 +22,7 @@
 typedef struct failure {
   char url[512];
   char message[4096];
+  size_t longest;  /* the longest message's whole length */
   int count;
 } failure;
 
@@ -29,6 +30,7 @@ static void note_error(void *ud, const char *url, const char *message) {
   failure *f = ud;
   snprintf(f->url, sizeof f->url, "%s", url);
   snprintf(f->message, sizeof f->message, "%s", message);
+  if (strlen(message) > f->longest) f->longest = strlen(message);
   f->count++;
 }
 
@@ -460,7 +462,7 @@ static void test_crawl(void) {
 
   /* Pages that fail reach the error callback with their URL; the crawl
    * goes on and says some failed. */
-  const char *failing = "return {pages = {{path = '^/$', parse = function() error('no luck') end},\n"
+  const char *failing = "return {pages = {{path = '^/$', parse = function() error('no luck' .. ('!'):rep(1e7)) end},\n"
                         "                  {path = '^/missing/'}}}";
   CHECK(glean_load_adapter_string(rt, failing, strlen(failing), "failing.lua") == GLEAN_OK);
   const char *urls[] = {ORIGIN "/", ORIGIN "/missing/"};
@@ -471,6 +473,7 @@ static void test_crawl(void) {
   CHECK(st == GLEAN_EPAGE);
   CHECK(err_bytes == 0);
   CHECK(s.errors.count == 2);
+  CHECK(s.errors.longest > 100 && s.errors.longest < 20000);  /* a message of any size reaches the host cut */
   CHECK(strstr(lines.text, "handler failed for https://coins2day.com/") != NULL);
   CHECK(strstr(lines.text, "HTTP 404: https://coins2day.com/missing/") != NULL);
   j = cJSON_Parse(glean_stats(rt));

@@ -296,6 +296,20 @@ describe("glean.fetch", function()
       end
     end)
 
+    it("says so when the process is out of file descriptors, not that the server is down", function()
+      local script = support.tempfile(([[
+        local glean = require "glean"
+        glean.fetch(%q, {retries = 0})  -- the engine's own descriptors first, and no connection kept
+        local held, f = {}, nil
+        repeat f = io.open("/dev/null"); held[#held + 1] = f until not f
+        print(select(2, glean.fetch(%q, {retries = 0})))
+      ]]):format("http://127.0.0.2:" .. server.port .. "/x", B .. "/hello"), ".lua")
+      local code, out, err = support.run({script}, nil, "ulimit -n 64")
+      os.remove(script)
+      assert.equal(0, code, err)
+      assert.truthy(out:find(B .. "/hello: cannot open a socket: Too many open files", 1, true), out .. err)
+    end)
+
     it("a timeout takes at least the time allowed", function()
       local t0 = glean.clock()
       local _, _, kind = glean.fetch(B .. "/stall", {timeout = 0.5, retries = 0})

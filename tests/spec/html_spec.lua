@@ -154,10 +154,22 @@ describe("documents and nodes", function()
     assert.has_error(function() p:text() end)
   end)
 
-  it("compare equal when they are the same element", function()
-    local doc = glean.html("<p id=a></p><p></p>")
-    assert.equal(doc:select("p")[1], doc:select_one("#a"))
-    assert.not_equal(doc:select("p")[1], doc:select("p")[2])
+  it("are one value per element: equal, rawequal, and the same table key", function()
+    local doc = glean.html("<div><p id=a></p><p></p></div>")
+    local a = doc:select("p")[1]
+    assert.is_true(rawequal(a, doc:select_one("#a")))
+    assert.is_true(rawequal(a:parent(), doc:select_one("div")))
+    assert.is_true(rawequal(a, doc:select_one("div"):children()[1]))
+    assert.not_equal(a, doc:select("p")[2])
+    local seen = {[a] = true}
+    assert.is_true(seen[doc:select_one("p")])
+    assert.is_nil(seen[doc:select("p")[2]])
+    -- Nodes let go of and made again are still one per element.
+    local second = doc:select("p")[2]
+    collectgarbage()
+    assert.is_true(rawequal(second, doc:select("p")[2]))
+    -- Another parse of the same markup has other elements.
+    assert.is_false(rawequal(a, glean.html("<div><p id=a></p></div>"):select_one("#a")))
   end)
 end)
 

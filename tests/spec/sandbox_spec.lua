@@ -123,6 +123,41 @@ describe("the sandbox", function()
                      r.at_load["require lfs"])
     end)
 
+    it("is refused code that Lua 5.4.4 miscompiles (t[a == b] on an upvalue), naming the line", function()
+      -- Run, the indexing would read the register's last value: one of the
+      -- runtime's (a function after glean.json.encode).
+      local miscompiled = "local t = {[true] = 1}\nlocal function f(a, b) return t[a == b] end\n"
+      local code, _, err = run(miscompiled .. "return {pages = {{path = '.', parse = function() return {v = f(1, 1)} end}}}")
+      assert.equal(2, code)
+      assert.truthy(err:find("adapter.lua:2: Lua 5.4.4 compiles an upvalue indexed by a comparison", 1, true), err)
+      assert.truthy(err:find("local k = a == b; t[k]", 1, true), err)
+
+      local source = ([==[
+        local glean = require "glean"
+        local function try(f)
+          local ok, err = pcall(f)
+          return ok and "allowed" or "refused: " .. tostring(err)
+        end
+        local t = {[true] = "yes"}
+        local function g(a, b) local k = a == b; return t[k] end
+        return {start_urls = {%q}, pages = {{path = "^/$", parse = function(page)
+          return {url = page.url, fixed = g(1, 1),
+                  module = try(function() require "miscompiled" end),
+                  load = try(function() assert(load(%q)) end)}
+        end}}}
+      ]==]):format(ORIGIN .. "/", miscompiled)
+      local out, folder
+      code, out, err, folder = support.run_adapter(source, {"--mirror", mirror}, {prepare = function(folder)
+        write(folder .. "/miscompiled.lua", "\n" .. miscompiled)
+      end, guard = 60})
+      os.execute("rm -rf " .. support.quote(folder))
+      assert.equal(0, code, err)
+      local r = support.records(out)[1]
+      assert.equal("yes", r.fixed)
+      assert.matches("^refused: .*miscompiled%.lua:3: Lua 5%.4%.4 compiles", r.module)
+      assert.matches("^refused: .*:2: Lua 5%.4%.4 compiles", r.load)
+    end)
+
     it("gets the full standard library with --trust", function()
       local target = dir .. "/written-by-trusted"
       local code, records, err = run(probe_adapter(target), {"--trust"})

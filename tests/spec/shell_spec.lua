@@ -66,6 +66,12 @@ describe("glean shell", function()
     assert.same({"Café “quoted”", "UTF-8"}, out)
   end)
 
+  it("gives the page as a handler gets it, with its helpers", function()
+    local code, out, err = shell('page:text("h1")\n#page:texts("p")\npage:attr("a", "href")\npage.url == "file://" .. ' .. string.format("%q", file) .. '\npage:absurl("two.html") == "file://" .. ' .. string.format("%q", file:gsub("[^/]*$", "")) .. ' .. "two.html"\nrawequal(page:doc(), doc)\n')
+    assert.equal(0, code, err)
+    assert.same({"Hello, world", "3", "one.html", "true", "true", "true"}, out)
+  end)
+
   it("has the glean library at hand", function()
     local _, out = shell('glean.text.squash("  a \\u{a0} b ")\nglean.json.encode({x = doc:select_one("a"):attr("href")})\n')
     assert.same({"a b", '{"x":"one.html"}'}, out)

@@ -1,6 +1,7 @@
 -- glean.cli — the subcommands of the glean command that are written in Lua:
 --   glean run ADAPTER [URL...] [options]   crawl with a site adapter
 --   glean shell URL|FILE                   a REPL with the page loaded
+--   glean test ADAPTER --expect FILE       an adapter's records against FILE's
 --   glean state PATH                       what a crawl state file holds
 -- Each returns the process exit status.
 local glean = require "glean"
@@ -79,8 +80,8 @@ error), 2 usage or adapter error, 130 interrupted (Ctrl-C), 143 terminated
 (SIGTERM).
 ]]
 
-local function usage_error(msg)
-  io.stderr:write("glean: ", msg, "\n(see glean run --help)\n")
+local function usage_error(msg, command)
+  io.stderr:write("glean: ", msg, "\n(see glean ", command or "run", " --help)\n")
   return 2
 end
 
@@ -189,8 +190,12 @@ function cli.load_adapter_source(source, name)
   return sandbox.load(function(env) return load(source, "=" .. name, "t", env) end, name, nil)
 end
 
-function cli.run(args)
-  local options = {urls = {}}
+-- Reads glean run's arguments (with extra, options of the subcommand's
+-- own by name: "flag" or "string", into own); returns the crawl options,
+-- the adapter, own; or nil and the exit status (after --help: usage
+-- printed; after a mistake: said on stderr).
+local function parse_run_args(args, command, usage, extra)
+  local options, own = {urls = {}}, {}
   local adapter_arg
   local i = 1
   while i <= #args do
@@ -206,13 +211,15 @@ function cli.run(args)
       table.insert(args, i + 1, inline)
     end
     if a == "--help" or a == "-h" then
-      io.stdout:write(RUN_USAGE)
-      return 0
+      io.stdout:write(usage)
+      return nil, 0
+    elseif extra and extra[a:sub(3)] then
+      own[a:sub(3)] = extra[a:sub(3)] == "flag" or value()
     elseif a:sub(1, 2) == "--" then
       local spec = OPTIONS[a:sub(3)]
-      if not spec then return usage_error(("unknown option '%s'"):format(a)) end
+      if not spec then return nil, usage_error(("unknown option '%s'"):format(a), command) end
       local ok, err = cli.set_option(options, a:sub(3), not FLAG[spec[1]] and value() or nil)
-      if not ok then return usage_error(err) end
+      if not ok then return nil, usage_error(err, command) end
     elseif not adapter_arg then
       adapter_arg = a
     else
@@ -220,29 +227,111 @@ function cli.run(args)
     end
     i = i + 1
   end
-  if not adapter_arg then return usage_error("run needs an ADAPTER") end
+  if not adapter_arg then return nil, usage_error(command .. " needs an ADAPTER", command) end
   local path = adapter_path(adapter_arg)
   if not path then
     -- One line, like the other adapter errors: the usage hint would not help.
     local also = adapter_arg:find("[/.]") and "" or (" (no such file, nor sites/%s.lua)"):format(adapter_arg)
     io.stderr:write(("glean: cannot find adapter '%s'%s\n"):format(adapter_arg, also))
-    return 2
+    return nil, 2
   end
   local adapter, err = cli.load_adapter(path)
   if not adapter then
     io.stderr:write("glean: ", err, "\n")
-    return 2
+    return nil, 2
   end
+  return options, adapter, own
+end
+
+-- Runs the crawl; returns its stats, or nil and the exit status (an error
+-- said on stderr, or the signal that interrupted it).
+local function crawl(adapter, options)
   local ok, stats = pcall(glean.crawl, adapter, options)
   if not ok then
     io.stderr:write("glean: ", tostring(stats), "\n")
-    return 2
+    return nil, 2
   end
   if stats.interrupted then
     local signal = glean.interrupts and select(2, glean.interrupts()) or 0
-    return 128 + (signal ~= 0 and signal or 2)
+    return nil, 128 + (signal ~= 0 and signal or 2)
   end
+  return stats
+end
+
+function cli.run(args)
+  local options, adapter = parse_run_args(args, "run", RUN_USAGE)
+  if not options then return adapter end
+  local stats, status = crawl(adapter, options)
+  if not stats then return status end
   return stats.failed > 0 and 1 or 0
+end
+
+local TEST_USAGE = [[
+usage: glean test ADAPTER [URL...] --expect FILE [--update] [glean run's options]
+
+Runs ADAPTER as glean run does, typically over a recorded copy of its site
+(--mirror ORIGIN=DIR), and compares the records with those in FILE (JSON
+Lines), matched by the adapter's key (default: url), field by field (as
+JSON: key order does not matter). Prints each record that differs (the
+field, expected and got), those missing and those extra, then a summary.
+
+options:
+  --expect FILE         the records the adapter should emit
+  --update              write the records emitted to FILE instead (sorted by key),
+                        after looking at the diff
+  and glean run's (glean run --help); records go to the comparison, and to
+  --out files if given
+
+exit status: 0 the records are as expected (or --update wrote them), 1 they
+differ, 2 usage or adapter error, 130/143 interrupted.
+]]
+
+-- glean test: an adapter's records against the expected ones.
+function cli.test(args)
+  local options, adapter, own = parse_run_args(args, "test", TEST_USAGE, {expect = "string", update = "flag"})
+  if not options then return adapter end
+  if not own.expect then return usage_error("test needs --expect FILE", "test") end
+  if options.format then return usage_error("--format has no use in glean test (its records are compared as JSON)", "test") end
+  local expect = require "glean.expect"
+  local expected
+  local existing = io.open(own.expect)
+  if existing then existing:close() end
+  if not own.update or existing then
+    local ok, err = pcall(expect.read, own.expect)
+    if not ok then
+      io.stderr:write("glean: ", err, "\n")
+      return 2
+    end
+    expected = err
+  end
+  local got_path = os.tmpname()
+  options.out = options.out or {}
+  table.insert(options.out, got_path .. ".jsonl")
+  os.remove(got_path)
+  got_path = got_path .. ".jsonl"
+  local stats, status = crawl(adapter, options)
+  local got = stats and expect.read(got_path)
+  os.remove(got_path)
+  if not stats then return status end
+  local records = {}
+  for i, e in ipairs(got) do records[i] = e.record end
+  local key = adapter.key or "url"
+  if stats.failed > 0 then
+    io.stderr:write(("glean: note: %d pages failed (see the log above)\n"):format(stats.failed))
+  end
+  if own.update then
+    local ok, err = pcall(expect.write, own.expect, records, key)
+    if not ok then
+      io.stderr:write("glean: ", err, "\n")
+      return 2
+    end
+    if expected then io.stdout:write(expect.format(expect.compare(expected, records, key), own.expect)) end
+    io.stdout:write(("wrote %d records to %s\n"):format(#records, own.expect))
+    return 0
+  end
+  local report = expect.compare(expected, records, key)
+  io.stdout:write(expect.format(report, own.expect))
+  return report.equal and 0 or 1
 end
 
 local STATE_USAGE = "usage: glean state PATH   (what the crawl state file PATH holds)\n"
@@ -283,13 +372,15 @@ function cli.state(args)
 end
 
 local SHELL_HELP = [[
-glean shell: the page is in `doc` (and the response, if fetched, in `resp`).
-Try: doc:select("h1")[1]:text(), doc:select_one("a"):absurl(), #doc:select("p")
+glean shell: the page is in `page`, as an adapter's handler gets it, its
+document in `doc` (and the response, if fetched, in `resp`).
+Try: page:text("h1"), page:texts("p"), page.url, doc:select_one("a"):absurl()
 Each line is evaluated; expressions print their values. Ctrl-D quits.
 ]]
 
--- glean shell URL|FILE: a REPL with the page's document loaded.
+-- glean shell URL|FILE: a REPL with the page loaded, as a handler gets it.
 function cli.shell(args)
+  local page = require "glean.page"
   local target = args[1]
   if not target or target == "--help" or target == "-h" then
     io.stderr:write("usage: glean shell URL|FILE\n")
@@ -303,6 +394,7 @@ function cli.shell(args)
       return 1
     end
     env.resp, env.doc = resp, resp:html()
+    env.page = page.new(resp, resp.url, 0, function() end, {html = function() return env.doc end, close = function() end})
   else
     local f, err = io.open(target, "rb")
     if not f then
@@ -311,6 +403,7 @@ function cli.shell(args)
     end
     env.doc = glean.html(f:read("a"), {url = "file://" .. target})
     f:close()
+    env.page = page.of_document(env.doc, env.doc.url, "text/html")
   end
   local interactive = glean.isatty("stdin")
   if interactive then io.stderr:write(SHELL_HELP) end

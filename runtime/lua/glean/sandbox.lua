@@ -17,6 +17,7 @@
 -- it, only to the handlers of the crawls it starts.
 local glean = require "glean"
 local limits = require "glean.limits"
+local chunk_check = require("glean.chunk").check
 local fs = require "glean.path"
 local sched = require "glean.sched"
 
@@ -99,12 +100,9 @@ local function reraise(ok, ...)
   return ...
 end
 
--- Error objects become strings while the adapter's limits hold (a
--- __tostring is its code too).
-local function as_string(err)
-  if type(err) == "string" then return err end
-  return tostring(err)
-end
+-- Error objects become strings, cut to a bounded size, while the
+-- adapter's limits hold (a __tostring is its code too).
+local as_string = limits.message
 
 -- fn(...) as adapter code (see sandbox.xpcall); an error propagates as it
 -- was raised (made a string).
@@ -325,6 +323,15 @@ local function library()
   return lib
 end
 
+-- A compiled chunk (load's results), refused with the place and the way
+-- around it where Debian's Lua compiles it wrongly (glean.chunk).
+local function checked_code(fn, err)
+  if not fn then return fn, err end
+  local line, why = chunk_check(fn)
+  if line then return nil, ("%s:%s: %s"):format(debug.getinfo(fn, "S").short_src, line, why) end
+  return fn
+end
+
 local function restricted_env(dir)
   local env = {}
   for _, name in ipairs(SAFE_GLOBALS) do env[name] = _G[name] end
@@ -364,14 +371,14 @@ local function restricted_env(dir)
   end
   env.load = function(chunk, name, mode, chunk_env)
     text_mode("load", mode)
-    return load(chunk, name, "t", chunk_env == nil and env or chunk_env)
+    return checked_code(load(chunk, name, "t", chunk_env == nil and env or chunk_env))
   end
   env.loadfile = function(path, mode, chunk_env)
     text_mode("loadfile", mode)
-    return loadfile(file("loadfile", path, 2), "t", chunk_env == nil and env or chunk_env)
+    return checked_code(loadfile(file("loadfile", path, 2), "t", chunk_env == nil and env or chunk_env))
   end
   env.dofile = function(path)
-    return assert(loadfile(file("dofile", path, 2), "t", env))()
+    return assert(checked_code(loadfile(file("dofile", path, 2), "t", env)))()
   end
   local own = setmetatable({}, {__mode = "k"}) -- metatables the adapter set
   env.setmetatable = function(t, mt)
@@ -418,7 +425,7 @@ local function restricted_env(dir)
       error(("module '%s' not found: an adapter may require \"glean\" and the modules in its own folder%s"
         .. " (--trust lifts this)"):format(name, dir and " (" .. dir .. ")" or ""), 2)
     end
-    local chunk, err = loadfile(file("require", found, 1), "t", env)
+    local chunk, err = checked_code(loadfile(file("require", found, 1), "t", env))
     if not chunk then error(err, 2) end
     local result = chunk(name, found)
     if result == nil then result = true end
@@ -452,7 +459,7 @@ function sandbox.load(make_chunk, name, dir)
   local trusted = settings.trust
   local env, file
   if trusted then env = setmetatable({xpcall = metered_xpcall}, {__index = _G}) else env, file = restricted_env(dir) end
-  local chunk, err = make_chunk(env)
+  local chunk, err = checked_code(make_chunk(env))
   if not chunk then return nil, err end
   local saved = package.path
   if trusted and dir then package.path = dir .. "/?.lua;" .. saved end
