@@ -125,7 +125,7 @@ struct fetch_engine {
   unsigned char retry_status[600];  /* 1 for each retried HTTP status */
   bool in_run;
   warc_writer *warc;   /* --warc-out's, or NULL */
-  char *warc_out;
+  char *warc_out;      /* cfg.warc_out's copy */
 };
 
 static const char *const fetch_error_names[FETCH_ERROR_KINDS] = {
