@@ -145,15 +145,17 @@ bool fetch_warc_attach(fetch_warc *t, CURL *h, warc_writer *writer, const logger
          curl_easy_setopt(h, CURLOPT_VERBOSE, 1L) == CURLE_OK;
 }
 
-void fetch_warc_finish(fetch_warc *t, const char *truncated) {
-  fetch_warc_flush(t, truncated);
-  fetch_warc_reset(t);
-}
-
 void fetch_warc_clear(fetch_warc *t) {
   fetch_warc_reset(t);
   buf_free(&t->req_head);
   buf_free(&t->req_body);
   buf_free(&t->res_head);
   buf_free(&t->res_body);
+}
+
+void fetch_warc_finish(fetch_warc *t, const char *truncated) {
+  fetch_warc_flush(t, truncated);
+  /* The copy of the body goes now, not with the job: that waits for the
+   * workers' parse and the caller's `done`. */
+  fetch_warc_clear(t);
 }

@@ -43,9 +43,9 @@ typedef struct fetch_warc {
 bool fetch_warc_attach(fetch_warc *t, CURL *h, warc_writer *writer, const logger *log, fetch_warc_site_fn site,
                        const void *site_ud);
 
-/* The transfer ended with rc: its last exchange is written if its response
+/* The transfer ended: its last exchange is written if its response
  * headers came, marked WARC-Truncated (truncated: the reason) when the
- * body did not come whole. Then the tap is empty again. */
+ * body did not come whole. Then the tap holds nothing (its memory freed). */
 void fetch_warc_finish(fetch_warc *t, const char *truncated);
 
 /* Frees what the tap holds, writing nothing. */
