@@ -91,7 +91,10 @@ const char *glean_errmsg(const glean_runtime *rt);
  * it), "cache-mode" (fresh: RFC 9111 freshness and revalidation; always: any
  * entry answers; refresh: every request goes out and is stored), "offline"
  * (nothing goes to the network: what the cache lacks fails, error kind
- * offline; see README "Recording a site: the HTTP cache"), and what
+ * offline; see README "Recording a site: the HTTP cache"), "warc-out" (record
+ * every HTTP exchange in WARC files: NAME.warc.gz or NAME.warc, written as
+ * NAME-00000.warc.gz, ...) and "warc-max-size" (bytes per WARC file, K/M/G
+ * suffixes: default 1G; see README "Recording the crawl"), and what
  * adapter code may do: "trust" (adapters loaded after it get the full Lua
  * standard library; without it, no os.execute, io.popen, writing files,
  * package.loadlib, debug or binary chunks, and require only of glean and of

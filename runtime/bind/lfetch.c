@@ -281,6 +281,8 @@ static int lfetch_engine_new(lua_State *L) {
   cfg.cache = lfetch_opt_string(L, 1, "cache");
   cfg.cache_mode = lfetch_opt_cache_mode(L, 1);
   cfg.offline = lfetch_opt_bool(L, 1, "offline", cfg.offline);
+  cfg.warc_out = lfetch_opt_string(L, 1, "warc_out");
+  cfg.warc_max_size = (uint64_t)lfetch_opt_number(L, 1, "warc_max_size", (lua_Number)cfg.warc_max_size);
   if (cfg.max_in_flight < 1 || cfg.max_per_host < 1) luaL_error(L, "bad option: concurrency and per_host must be at least 1");
   fetch_mirror mirrors[64];
   cfg.n_mirrors = lfetch_read_mirrors(L, 1, mirrors, sizeof mirrors / sizeof *mirrors);

@@ -27,7 +27,9 @@
 #include "fetch_cookies.h"
 #include "fetch_headers.h"
 #include "fetch_retry.h"
+#include "fetch_warc.h"
 #include "url.h"
+#include "warc_write.h"
 #include "workers.h"
 
 typedef struct fetch_host fetch_host;
@@ -101,6 +103,7 @@ struct fetch_job {
                               its response is to be stored there */
   cache_entry *cached;     /* the entry it was answered from or revalidates */
   double cache_sent;       /* wall-clock seconds when it was sent */
+  fetch_warc warc;         /* this try's exchanges, for --warc-out */
 };
 
 struct fetch_engine {
@@ -127,6 +130,8 @@ struct fetch_engine {
   unsigned char retry_status[600];  /* 1 for each retried HTTP status */
   bool in_run;
   fetch_cache *cache;  /* cfg.cache's, NULL without */
+  warc_writer *warc;   /* --warc-out's, or NULL */
+  char *warc_out;      /* cfg.warc_out's copy */
 };
 
 static const char *const fetch_error_names[FETCH_ERROR_KINDS] = {
@@ -161,6 +166,7 @@ void fetch_config_defaults(fetch_config *cfg) {
       .max_headers = 1000,
       .max_header_bytes = 256 << 10,
       .max_queued_body = (size_t)64 << 20,
+      .warc_max_size = (uint64_t)1 << 30,
       .cookies = true,
       .user_agent = "glean/" GLEAN_VERSION,
   };
@@ -800,6 +806,7 @@ static void fetch_job_free(fetch_job *j) {
   free(j->cacert);
   headers_clear(&j->hdr);
   decoder_free(j->dec);
+  fetch_warc_clear(&j->warc);
   if (j->eng && j->has_body) j->eng->queued_body -= j->body_len;
   if (j->eng) j->eng->held_body -= j->held;
   fetch_response_free(j->res);
@@ -909,6 +916,22 @@ uint64_t fetch_submit(fetch_engine *e, const fetch_request *req) {
     fetch_dispatch(e, j, url, false);
   }
   return j->res->id;
+}
+
+/* ---- WARC output (fetch_warc.h) --------------------------------------- */
+
+/* A record names the site's URL, not a base-URL mirror's. */
+static char *fetch_warc_site(const void *m, const char *url) { return m ? mirror_unmap(m, url) : NULL; }
+
+/* The try ended with rc: its last exchange to the writer, marked
+ * WARC-Truncated when its body did not come whole. */
+static void fetch_warc_done(fetch_job *j, CURLcode rc) {
+  const char *why = NULL;
+  if (rc == CURLE_OPERATION_TIMEDOUT) why = "time";
+  else if (j->too_large || rc == CURLE_FILESIZE_EXCEEDED) why = "length";
+  else if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING) why = "disconnect";
+  else if (rc != CURLE_OK) why = "unspecified";
+  fetch_warc_finish(&j->warc, why);
 }
 
 /* ---- transfers -------------------------------------------------------- */
@@ -1068,7 +1091,7 @@ static bool fetch_configure(fetch_engine *e, fetch_job *j, CURL *h, long timeout
    * browsers do; a custom method's redirects the engine follows. */
   if (fetch_custom_method(j)) SET(CURLOPT_CUSTOMREQUEST, j->method);
 #undef SET
-  return ok;
+  return ok && (!e->warc || fetch_warc_attach(&j->warc, h, e->warc, e->cfg.log, fetch_warc_site, j->mirror));
 }
 
 static void fetch_start(fetch_engine *e, fetch_job *j) {
@@ -1367,6 +1390,7 @@ static void fetch_complete(fetch_engine *e, fetch_job *j, CURLcode rc) {
     }
   }
   fetch_take_info(j, h);
+  if (e->warc) fetch_warc_done(j, rc);
   curl_multi_remove_handle(e->multi, h);
   curl_easy_cleanup(h);
   j->easy = NULL;
@@ -1744,6 +1768,15 @@ fetch_engine *fetch_new(const fetch_config *cfg, char *err, size_t errlen) {
     fetch_free(e);
     return NULL;
   }
+  if (cfg->warc_out) {
+    e->warc_out = strdup(cfg->warc_out);
+    e->cfg.warc_out = e->warc_out;
+    if (!e->warc_out || !(e->warc = warc_write_open(cfg->warc_out, cfg->warc_max_size, "glean/" GLEAN_VERSION, err, errlen))) {
+      if (!e->warc_out) snprintf(err, errlen, "out of memory");
+      fetch_free(e);
+      return NULL;
+    }
+  }
   return e;
 }
 
@@ -1777,5 +1810,7 @@ void fetch_free(fetch_engine *e) {
   free(e->proxy);
   free(e->cacert);
   cache_close(e->cache);
+  warc_write_close(e->warc);
+  free(e->warc_out);
   free(e);
 }

@@ -141,6 +141,12 @@ typedef struct fetch_config {
                                 read fails each https request, FETCH_TLS) */
   const fetch_mirror *mirrors;
   size_t n_mirrors;
+  const char *warc_out;      /* every HTTP exchange into this WARC file,
+                                NAME.warc.gz or NAME.warc, written as
+                                numbered files (see warc_write.h and
+                                fetch_warc.h); NULL: none */
+  uint64_t warc_max_size;    /* its files rotate before they pass this
+                                many bytes (0: never): 1 GiB */
   int workers;               /* threads for `after` (0: one per CPU) */
   /* The HTTP cache (fetch_cache.h): a SQLite file that final responses to
    * GET and HEAD over the network are stored in (not those of mirrors or

@@ -563,7 +563,8 @@ static void test_cache(void) {
 }
 
 /* Option "out": the crawl's records go to the files too, beside the record
- * callback; "-" (stdout) is refused, stdout being the host's. */
+ * callback; "-" (stdout) is refused, stdout being the host's. And
+ * "warc-out", "warc-max-size". */
 static void test_out(void) {
   char dir[] = "/tmp/glean-api-out-XXXXXX";
   CHECK(mkdtemp(dir) != NULL);
@@ -577,6 +578,15 @@ static void test_out(void) {
   CHECK(glean_set_option(rt, "out", csv) == GLEAN_OK);
   CHECK(glean_set_option(rt, "out", jsonl) == GLEAN_OK);
   CHECK(glean_set_option(rt, "fsync", "never") == GLEAN_OK);
+  /* WARC files too: only a warcinfo record here, a directory mirror's
+   * pages being no HTTP exchanges (warc_spec.lua checks the records). */
+  char warc[64], warc_file[64];
+  snprintf(warc, sizeof warc, "%s/w.warc.gz", dir);
+  snprintf(warc_file, sizeof warc_file, "%s/w-00000.warc.gz", dir);
+  CHECK(glean_set_option(rt, "warc-out", warc) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "warc-max-size", "lots") == GLEAN_EINVAL);
+  CHECK(strstr(glean_errmsg(rt), "--warc-max-size needs a size") != NULL);
+  CHECK(glean_set_option(rt, "warc-max-size", "64M") == GLEAN_OK);
   CHECK(glean_set_option(rt, "fsync", "sometimes") == GLEAN_EINVAL);
   CHECK(strstr(glean_errmsg(rt), "--fsync must be always, batch, never") != NULL);
   sinks s;
@@ -600,6 +610,7 @@ static void test_out(void) {
   for (const char *p = line; (p = strstr(p, ",https://coins2day.com/20")); p++) rows++;
   if (f) fclose(f);
   CHECK(rows == ARTICLES);
+  CHECK(access(warc_file, R_OK) == 0);
   collected_reset(&s.records);
   glean_destroy(rt);
 
@@ -611,6 +622,7 @@ static void test_out(void) {
   glean_destroy(rt);
   unlink(csv);
   unlink(jsonl);
+  unlink(warc_file);
   rmdir(dir);
 }
 

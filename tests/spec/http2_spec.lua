@@ -1,8 +1,9 @@
 -- HTTP/2 over TLS against Debian's nginx on 127.0.0.1, with a certificate
 -- authority made for the run by openssl: requests to one host multiplexed
 -- over one connection (nginx's access log names the connection of each
--- request), resp.http_version, trusting a CA file (engine, request and
--- `glean run --cacert` / the cacert setting), and the TLS errors without it.
+-- request), resp.http_version, --warc-out of HTTP/2 responses, trusting a
+-- CA file (engine, request and `glean run --cacert` / the cacert setting),
+-- and the TLS errors without it.
 -- nginx runs from a configuration of its own in a temporary directory, as
 -- bench/crawl/nginx.py's does, and stops with this process if the teardown
 -- never comes.
@@ -176,15 +177,40 @@ describe("HTTP/2", function()
     return urls
   end
 
-  it("multiplexes concurrent requests to one host over one connection", function()
-    local from = log_size()
-    local engine = glean.engine({cacert = ca})
+  -- Every page through glean.fetch_all on an engine of these options.
+  local function fetch_pages(opts)
+    local engine = glean.engine(opts)
     local previous = glean.use_engine(engine)
     local ok, resps = pcall(glean.fetch_all, page_urls())
     glean.use_engine(previous)
     engine:close()
     assert(ok, resps)
     assert.equal(PAGES, #resps)
+    return resps
+  end
+
+  it("--warc-out records HTTP/2 responses with an HTTP/1.1 status line, headers and body as received", function()
+    fetch_pages({cacert = ca, warc_out = dir .. "/h2.warc.gz"})
+    local doc = glean.json.decode(support.capture("python3 tests/tools/warc_check.py " ..
+      support.quote(dir .. "/h2-00000.warc.gz")))
+    assert.same({}, doc.errors)
+    local n = 0
+    for _, r in ipairs(doc.records) do
+      if r.type == "response" then
+        n = n + 1
+        local i = tonumber(r.uri:match("/p(%d+)%.html$"))
+        assert.equal("HTTP/1.1 200 OK", r.start)
+        assert.equal("text/html", r.headers["content-type"])
+        assert.equal(("<title>p%d</title><p>page %d</p>\n"):format(i, i), r.body)
+        assert.equal("127.0.0.1", r.ip)
+      end
+    end
+    assert.equal(PAGES, n)
+  end)
+
+  it("multiplexes concurrent requests to one host over one connection", function()
+    local from = log_size()
+    local resps = fetch_pages({cacert = ca})
     for i, resp in ipairs(resps) do
       assert.is_nil(resp.error)
       assert.equal(200, resp.status)

@@ -78,6 +78,13 @@ options:
                         the --cache (any entry, however old) or fail with the
                         fetch error kind offline (stats: fetch_error_kinds);
                         directory mirrors still serve
+  --warc-out PATH       record every HTTP exchange (request and response, as sent
+                        and received) in WARC/1.1 files: PATH is NAME.warc.gz (a gzip
+                        member per record) or NAME.warc, written as NAME-00000.warc.gz,
+                        NAME-00001.warc.gz, ... (a run starts a new file after the
+                        highest there)
+  --warc-max-size SIZE  start the next WARC file before one passes SIZE bytes
+                        (K, M, G suffixes: powers of 1024; default 1G; 0: never)
   --progress SECONDS    time between progress lines (0: none)
   --log-level LEVEL     debug, info, warn, error or off (default info)
   --trust               run the adapter with the full standard library (default: a
@@ -118,6 +125,7 @@ local OPTIONS = {
   ["warc-in"] = {"out", "warc_in"},
   cache = {"string", "cache"}, ["cache-mode"] = {"choice", "cache_mode", {fresh = true, always = true, refresh = true}},
   offline = {"switch", "offline"},
+  ["warc-out"] = {"string", "warc_out"}, ["warc-max-size"] = {"size", "warc_max_size"},
 }
 
 -- Kinds of option that take no value: a flag turns its setting off, a
@@ -156,6 +164,10 @@ function cli.set_option(options, name, value)
     local n = tonumber(value)
     if not n or n < 0 then return nil, ("%s needs a number, got '%s'"):format(flag, value) end
     options[key] = n
+  elseif kind == "size" then
+    local digits, unit = value:match("^(%d+%.?%d*)([KkMmGg]?)$")
+    if not digits then return nil, ("%s needs a size in bytes (K, M or G suffix), got '%s'"):format(flag, value) end
+    options[key] = math.floor(tonumber(digits) * 1024 ^ (({k = 1, m = 2, g = 3})[unit:lower()] or 0))
   elseif kind == "string" then
     options[key] = value
   elseif kind == "out" then

@@ -57,6 +57,7 @@ local OPTION_TYPES = {
   state = "string", state_commit = "number",  -- the crawl state file (--state)
   warc_in = "table", warc_data = "string",    -- pages from WARC files, or from WARC records in memory
   cache = "string", cache_mode = "string", offline = "boolean",  -- the HTTP cache (--cache)
+  warc_out = "string", warc_max_size = "number",  -- every exchange into WARC files (--warc-out)
 }
 
 -- What an adapter loaded without trust may do with an option in its
@@ -73,6 +74,7 @@ local ADAPTER_MAY = {
   out = "caller", format = "caller", table = "caller", fsync = "caller",
   state = "caller", state_commit = "caller", warc_in = "caller", warc_data = "caller",
   cache = "caller", cache_mode = "caller", offline = "caller",
+  warc_out = "caller", warc_max_size = "caller",
 }
 
 -- Options that count things: a fraction would be refused further down,
@@ -271,6 +273,7 @@ function crawl.run(adapter, options)
     cookies = settings.cookies, user_agent = settings.user_agent, cacert = settings.cacert,
     mirrors = settings.mirrors, deadline = settings.deadline, connect_timeout = settings.connect_timeout,
     cache = settings.cache, cache_mode = settings.cache_mode, offline = settings.offline,
+    warc_out = settings.warc_out, warc_max_size = settings.warc_max_size,
   })
   -- A bad mirror is the caller's mistake: say so without glean's own line.
   if not made then
