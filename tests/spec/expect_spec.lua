@@ -91,6 +91,43 @@ describe("glean test", function()
     assert.is_nil(out:find("differs", 1, true), out)
   end)
 
+  it("replays a site recorded once (a WARC and a cache glean wrote) into the live crawl's records, offline", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. support.quote(dir)))
+    local server = support.serve_dir(SITE)
+    local code, live, err = support.run({"run", "sites/coins2day.lua", "--mirror", "https://coins2day.com=" .. server.base,
+      "--progress", "0", "--warc-out", dir .. "/site.warc.gz", "--cache", dir .. "/site.cache", "--cache-mode", "always"})
+    local fetched = #server.requests()
+    server.stop() -- from here on, nothing answers
+    assert.equal(0, code, err)
+    assert.truthy(fetched > 13, "the live crawl fetched " .. fetched .. " pages")
+    local live_file = dir .. "/live.jsonl"
+    local f = assert(io.open(live_file, "w"))
+    f:write(live)
+    f:close()
+    -- The live crawl is the Coins2Day adapter's expected records ...
+    code, out = glean_test("sites/coins2day.lua", live_file)
+    assert.equal(0, code, out)
+    -- ... and each recording gives them again with no server: the WARC
+    -- (read by glean's reader) and the cache (glean test replays it offline).
+    local out
+    code, out, err = support.run({"test", "sites/coins2day.lua", "--warc-in", dir .. "/site-00000.warc.gz",
+      "--expect", live_file, "--progress", "0"})
+    assert.equal(0, code, out .. err)
+    assert.truthy(out:find("ok: 13 records as expected", 1, true), out)
+    code, out, err = support.run({"test", "sites/coins2day.lua", "--cache", dir .. "/site.cache",
+      "--expect", EXPECTED, "--progress", "0"})
+    assert.equal(0, code, out .. err)
+    assert.truthy(out:find("ok: 13 records as expected", 1, true), out)
+    -- A page the recording lacks fails offline, and says so, not a network error.
+    code, out, err = support.run({"test", "sites/coins2day.lua", "https://coins2day.com/2017/01/13/not-recorded/", "--depth", "0",
+      "--cache", dir .. "/site.cache", "--expect", EXPECTED, "--progress", "0"})
+    assert.equal(1, code, out .. err)
+    assert.truthy(err:find("offline", 1, true), err)
+    os.execute("rm -rf " .. support.quote(dir))
+  end)
+
   it("refuses what it cannot compare, naming the file and line; exits 2", function()
     local bad = support.tempfile('{"url": "a"}\n[1, 2]\n', ".jsonl")
     local code, _, err = glean_test("sites/coins2day.lua", bad)

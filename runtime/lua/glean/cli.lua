@@ -304,8 +304,9 @@ end
 local TEST_USAGE = [[
 usage: glean test ADAPTER [URL...] --expect FILE [--update] [glean run's options]
 
-Runs ADAPTER as glean run does, typically over a recorded copy of its site
-(--mirror ORIGIN=DIR), and compares the records with those in FILE (JSON
+Runs ADAPTER as glean run does over a recording of its site (--cache PATH,
+replayed offline; --warc-in FILE...; or a saved copy, --mirror ORIGIN=DIR)
+and compares the records with those in FILE (JSON
 Lines), matched by the adapter's key (default: url), field by field (as
 JSON: key order does not matter). Prints each record that differs (the
 field, expected and got), those missing and those extra, then a summary.
@@ -327,6 +328,8 @@ function cli.test(args)
   if not options then return adapter end
   if not own.expect then return usage_error("test needs --expect FILE", "test") end
   if options.format then return usage_error("--format has no use in glean test (its records are compared as JSON)", "test") end
+  -- A test replays its recording: nothing goes to the network.
+  if options.cache then options.offline = true end
   local expect = require "glean.expect"
   local expected
   local existing = io.open(own.expect)
