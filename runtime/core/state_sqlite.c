@@ -664,9 +664,13 @@ static state_sqlite *state_sqlite_start(const char *path, const frontier_options
     return q;
   }
   /* One connection, used by one thread at a time: SQLite's mutexes are
-   * not needed. */
-  int flags = SQLITE_OPEN_NOMUTEX | (opts->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
+   * not needed. Read-only inspection opens it read-write all the same,
+   * with writes refused (query_only): a SQLITE_OPEN_READONLY connection
+   * to a WAL file leaves its -wal and -shm files behind when it closes.
+   * (SQLite opens a file it may not write read-only anyway.) */
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | (opts->readonly ? 0 : SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK ||
+      (opts->readonly && sqlite3_exec(q->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK)) {
     state_sqlite_fail(q, "opening");
     return q;
   }

@@ -325,6 +325,13 @@ describe("glean state", function()
     assert.truthy(out:find("last run 20%d%d%-%d%d%-%d%dT"), out)
     assert.truthy(out:find("all hosts: queued 0  done 3  failed 1", 1, true), out)
     assert.truthy(out:find("\n  127.0.0.1: queued 0  done 3  failed 1", 1, true), out)
+    -- Looking leaves nothing behind (a read-only SQLite connection would
+    -- leave the WAL's -wal and -shm files).
+    for _, side in ipairs({"-wal", "-shm"}) do
+      local f = io.open(state .. side)
+      if f then f:close() end
+      assert.is_nil(f, state .. side .. " left behind")
+    end
   end)
 
   it("refuses another adapter's state, a file that is not SQLite, a damaged one and a newer format", function()
