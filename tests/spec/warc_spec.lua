@@ -79,9 +79,7 @@ end
 describe("glean run --warc-in", function()
   local dir
   setup(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -p " .. quote(dir)))
+    dir = support.tempdir()
   end)
   teardown(function() os.execute("rm -rf " .. quote(dir)) end)
 
