@@ -83,8 +83,11 @@ const char *glean_errmsg(const glean_runtime *rt);
  * (repeatable: each call adds one), "ignore-robots" NULL, "concurrency",
  * "per-host", "delay", "timeout", "retries", "max-queued", "user-agent",
  * "cacert" (a PEM file of CA certificates to verify https servers with, as
- * curl's --cacert), "no-cookies", "out" (a file for a crawl's records
- * besides the record callback, .jsonl, .csv or .sqlite/.db: repeatable),
+ * curl's --cacert), "no-cookies", "out" (a file for the records of crawls
+ * and of glean_extract calls besides the record callback, .jsonl, .csv or
+ * .sqlite/.db: repeatable; glean_extract keeps its files open across calls
+ * and flushes them a second apart, closing them when the options change and
+ * in glean_destroy),
  * "format", "table", "fsync" (see README "Where records go"), "stats" (a file for each crawl's final
  * stats), "progress", "log-level" (debug, info, warn, error, off), "cache"
  * (a SQLite file that keeps every response and answers later requests from

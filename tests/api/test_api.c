@@ -626,6 +626,56 @@ static void test_out(void) {
   rmdir(dir);
 }
 
+/* Lines of a file (0 if it cannot be read). */
+static int file_lines(const char *path) {
+  int lines = 0;
+  char line[1 << 16];
+  FILE *f = fopen(path, "r");
+  while (f && fgets(line, sizeof line, f)) lines++;
+  if (f) fclose(f);
+  return lines;
+}
+
+/* Option "out" holds for glean_extract too: one set of files across the
+ * calls, each record there as well as at the callback, the files closed
+ * (whole) when the options change or the runtime goes. */
+static void test_extract_out(void) {
+  char dir[] = "/tmp/glean-api-xout-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char first[64], second[64];
+  snprintf(first, sizeof first, "%s/first.jsonl", dir);
+  snprintf(second, sizeof second, "%s/second.csv", dir);
+  fixture_page pages[ARTICLES];
+  fixture_articles(pages);
+  glean_runtime *rt = glean_new();
+  CHECK(glean_load_adapter(rt, ADAPTER) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "out", first) == GLEAN_OK);
+  sinks s;
+  glean_callbacks cb = sinks_callbacks(&s);
+  for (int i = 0; i < ARTICLES; i++)
+    CHECK(glean_extract(rt, pages[i].url, pages[i].bytes, pages[i].len, "text/html", &cb) == GLEAN_OK);
+  CHECK(s.records.count == ARTICLES);
+  /* A second file ("out" adds one): the first closed and opened again to
+   * append, the second new, both given the next record. */
+  CHECK(glean_set_option(rt, "out", second) == GLEAN_OK);
+  CHECK(glean_extract(rt, pages[0].url, pages[0].bytes, pages[0].len, "text/html", &cb) == GLEAN_OK);
+  glean_destroy(rt);
+  CHECK(file_lines(first) == ARTICLES + 1);
+  CHECK(file_lines(second) == 2); /* its header and the record */
+  /* "-" is the host's stdout here too. */
+  rt = glean_new();
+  CHECK(glean_load_adapter(rt, ADAPTER) == GLEAN_OK);
+  CHECK(glean_set_option(rt, "out", "-") == GLEAN_OK);
+  CHECK(glean_extract(rt, pages[0].url, pages[0].bytes, pages[0].len, "text/html", &cb) != GLEAN_OK);
+  CHECK(strstr(glean_errmsg(rt), "standard output is the host's") != NULL);
+  glean_destroy(rt);
+  collected_reset(&s.records);
+  fixture_free(pages);
+  unlink(first);
+  unlink(second);
+  rmdir(dir);
+}
+
 /* A server that takes connections and never answers: requests to it wait
  * for their timeout (a minute), unless the crawl is cancelled. */
 static int blackhole(int *port) {
@@ -778,6 +828,7 @@ int main(void) {
   test_crawl();
   test_cache();
   test_out();
+  test_extract_out();
   test_cancel();
   test_warc();
   return check_summary();

@@ -776,6 +776,7 @@ end
 
 crawl.rule_for = rule_for
 crawl.emit_result = emit_result
+crawl.open_outputs = open_outputs
 crawl.check_adapter = check_adapter
 
 return crawl

@@ -37,19 +37,50 @@ function embed.load_source(source, name)
   return use(cli.load_adapter_source(source, name))
 end
 
+-- The "out" files of extractions (glean_extract): opened by the first
+-- extraction that has them and kept open across extractions, flushed at
+-- most a second apart (as a crawl's are) and when closed: when the options
+-- or the adapter change, or with the runtime.
+local extracting = {key = nil, sinks = {}, flushed = 0}
+
+local function extract_outputs()
+  local key = options.out and table.concat({table.concat(options.out, "\0"), tostring(options.format),
+    tostring(options.table), tostring(options.fsync), tostring(adapter)}, "\0")
+  if key == extracting.key then return extracting.sinks end
+  for _, s in ipairs(extracting.sinks) do pcall(s.close, s) end
+  extracting = {key = nil, sinks = {}, flushed = glean.clock()}
+  if key then
+    local sinks, stdout = crawl.open_outputs(adapter, options)
+    if stdout then
+      for _, s in ipairs(sinks) do s:close() end
+      error("out '-': standard output is the host's here (records go to the record callback)", 0)
+    end
+    extracting = {key = key, sinks = sinks, flushed = glean.clock()}
+  end
+  return extracting.sinks
+end
+
 -- Runs the adapter's rule for url on the document; its records go to
--- glean.emit. Returns false when no rule takes the URL, else true; a
--- document that does not parse or a handler error raises (the latter with
--- a traceback). The adapter's code runs under the runtime's limits, as in
--- a crawl: a limit it hits is named in the error.
+-- glean.emit (the record callback) and to the "out" files. Returns false
+-- when no rule takes the URL, else true; a document that does not parse or
+-- a handler error raises (the latter with a traceback). The adapter's code
+-- runs under the runtime's limits, as in a crawl: a limit it hits is named
+-- in the error.
 function embed.extract(url, body, content_type, charset)
   local rule = sandbox.call(crawl.rule_for, adapter, url)
   if not rule then return false end
   if not rule.parse then return true end
+  local sinks = extract_outputs()
   local page = page_mt.of_document(glean.html(body, {url = url, charset = charset}), url, content_type)
+  glean.set_outputs(sinks, false)
   local ok, err = sandbox.xpcall(function() crawl.emit_result(rule.parse(page), glean.emit) end, sandbox.traceback)
+  glean.set_outputs()
   -- Not page:close(): the handler may have replaced that.
   page_mt.close(page)
+  if #sinks > 0 and glean.clock() - extracting.flushed >= 1 then
+    for _, s in ipairs(sinks) do s:flush() end
+    extracting.flushed = glean.clock()
+  end
   if not ok then error(err, 0) end
   return true
 end
