@@ -152,6 +152,8 @@ void lglean_preload(lua_State *L, const char *name, const luaL_Reg *funcs);
 
 /* Each adds its functions to the glean table at the top of the stack. */
 void ldom_open(lua_State *L);
+/* glean.re (lregex.c): regular expressions, PCRE2. */
+void lregex_open(lua_State *L);
 void llog_open(lua_State *L);
 void lfetch_open(lua_State *L);
 void lcrawl_open(lua_State *L);
