@@ -11,8 +11,10 @@
  * Compiled patterns are cached per Lua state by pattern and flags, bounded
  * as ldom.c bounds its compiled selectors: a full cache is emptied, and its
  * patterns freed at once unless something outside the cache may hold them
- * (a Regex that glean.re.compile returned, a gmatch iterator, a gsub whose
- * replacement runs Lua code); those the garbage collector frees.
+ * (a Regex that glean.re.compile returned, a gmatch iterator) or a call is
+ * using them (a finalizer that runs while a call allocates may empty the
+ * cache, and so may a gsub's replacement function); those the garbage
+ * collector frees.
  *
  * Everything PCRE2 allocates (compiled patterns, match data, the frames of
  * its backtracking) goes through the state's allocator (lglean_mem), so it
@@ -67,6 +69,7 @@ typedef struct lregex {
   uint32_t groups;  /* capture groups */
   size_t bytes;     /* compiled size */
   bool held;        /* something beside the cache may refer to it */
+  unsigned busy;    /* calls using it now (one that raised stays counted) */
 } lregex;
 
 /* A match data block, freed by __gc if a call raises while it holds one. */
@@ -165,7 +168,7 @@ static void lregex_cache_clear(lua_State *L, size_t *size) {
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     lregex *re = lua_touserdata(L, -1);
-    if (!re->held) lregex_release(re);
+    if (!re->held && !re->busy) lregex_release(re);
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -189,7 +192,8 @@ static lregex *lregex_compile(lua_State *L, int pat, int flags_idx, const char *
   lua_pushvalue(L, pat);
   lua_concat(L, 2);
   lua_pushvalue(L, key);
-  if (lua_rawget(L, cache) == LUA_TUSERDATA) {
+  /* Freed: the cache was emptied by a finalizer while this looked it up. */
+  if (lua_rawget(L, cache) == LUA_TUSERDATA && ((lregex *)lua_touserdata(L, -1))->code) {
     lregex *re = lua_touserdata(L, -1);
     lua_replace(L, cache);
     lua_settop(L, cache);
@@ -225,9 +229,11 @@ static lregex *lregex_compile(lua_State *L, int pat, int flags_idx, const char *
       lua_getfield(L, LUA_REGISTRYINDEX, LREGEX_CACHE);
       lua_replace(L, cache);
     }
+    re->busy++;
     lua_pushvalue(L, key);
     lua_pushvalue(L, key + 1);
     lua_rawset(L, cache);
+    re->busy--;
     size[0]++;
     size[1] += re->bytes;
   }
@@ -407,39 +413,48 @@ static int lregex_next(lua_State *L, lregex *re, int re_idx, lregex_match *m, co
 /* Each takes the subject at s_idx, the Regex at re_idx (pushed by the
  * caller) and its other arguments from arg on; fname names it in errors. */
 
-/* match(s, init) -> the captures (or the whole match), or nil */
-static int lregex_do_match(lua_State *L, int s_idx, int re_idx, int arg, const char *fname) {
+/* The one match of match and find, from init at arg: NULL (and nil
+ * pushed) without one; with one, the Regex is busy until the caller is
+ * done. */
+static lregex_match *lregex_once(lua_State *L, int s_idx, int re_idx, int arg, const char *fname, const char **s) {
   size_t len;
-  const char *s = luaL_checklstring(L, s_idx, &len);
+  *s = luaL_checklstring(L, s_idx, &len);
   lregex *re = lua_touserdata(L, re_idx);
   size_t off = lregex_init(L, arg, len);
-  if (off > len) return (lua_pushnil(L), 1);
-  lregex_match *m = lregex_push_match(L, re);
-  if (!lregex_exec(L, re, re_idx, m, s, len, off, 0, fname)) {
+  if (off <= len) {
+    re->busy++;
+    lregex_match *m = lregex_push_match(L, re);
+    if (lregex_exec(L, re, re_idx, m, *s, len, off, 0, fname)) return m;
     lregex_match_free(m);
-    return (lua_pushnil(L), 1);
+    re->busy--;
   }
+  lua_pushnil(L);
+  return NULL;
+}
+
+/* match(s, init) -> the captures (or the whole match), or nil */
+static int lregex_do_match(lua_State *L, int s_idx, int re_idx, int arg, const char *fname) {
+  const char *s;
+  lregex_match *m = lregex_once(L, s_idx, re_idx, arg, fname, &s);
+  if (!m) return 1;
+  lregex *re = lua_touserdata(L, re_idx);
   int n = lregex_push_captures(L, re, m, s);
+  re->busy--;
   lregex_match_free(m);
   return n;
 }
 
 /* find(s, init) -> start, end, captures (a table), or nil */
 static int lregex_do_find(lua_State *L, int s_idx, int re_idx, int arg, const char *fname) {
-  size_t len;
-  const char *s = luaL_checklstring(L, s_idx, &len);
-  lregex *re = lua_touserdata(L, re_idx);
-  size_t off = lregex_init(L, arg, len);
-  if (off > len) return (lua_pushnil(L), 1);
-  lregex_match *m = lregex_push_match(L, re);
-  if (!lregex_exec(L, re, re_idx, m, s, len, off, 0, fname)) {
-    lregex_match_free(m);
-    return (lua_pushnil(L), 1);
-  }
+  const char *s;
+  lregex_match *m = lregex_once(L, s_idx, re_idx, arg, fname, &s);
+  if (!m) return 1;
   const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
   lua_pushinteger(L, (lua_Integer)ov[0] + 1);
   lua_pushinteger(L, (lua_Integer)ov[1]);
+  lregex *re = lua_touserdata(L, re_idx);
   lregex_push_table(L, re, m, s);
+  re->busy--;
   lregex_match_free(m);
   return 3;
 }
@@ -580,6 +595,7 @@ static int lregex_do_gsub(lua_State *L, int s_idx, int re_idx, int arg, const ch
   size_t len;
   const char *s = luaL_checklstring(L, s_idx, &len);
   lregex *re = lua_touserdata(L, re_idx);
+  re->busy++;
   int r_idx = arg;
   int rt = lua_type(L, r_idx);
   luaL_argexpected(L, rt == LUA_TSTRING || rt == LUA_TNUMBER || rt == LUA_TTABLE || rt == LUA_TFUNCTION, r_idx,
@@ -593,8 +609,6 @@ static int lregex_do_gsub(lua_State *L, int s_idx, int re_idx, int arg, const ch
     size_t tlen;
     const char *t = lua_tolstring(L, r_idx, &tlen);
     lregex_expand(L, NULL, re, NULL, s, t, tlen, fname);
-  } else {
-    re->held = true; /* the replacement's Lua code may empty the cache */
   }
   lregex_match *m = lregex_push_match(L, re);
   lregex_iter it = {0};
@@ -609,6 +623,7 @@ static int lregex_do_gsub(lua_State *L, int s_idx, int re_idx, int arg, const ch
     copied = ov[1];
     count++;
   }
+  re->busy--;
   luaL_addlstring(&b, s + copied, len - copied);
   luaL_pushresult(&b);
   lua_pushinteger(L, count);
@@ -621,6 +636,7 @@ static int lregex_do_split(lua_State *L, int s_idx, int re_idx, int arg, const c
   const char *s = luaL_checklstring(L, s_idx, &len);
   lregex *re = lua_touserdata(L, re_idx);
   lua_Integer max = luaL_optinteger(L, arg, LUA_MAXINTEGER);
+  re->busy++;
   lregex_match *m = lregex_push_match(L, re);
   lregex_iter it = {0};
   lua_newtable(L);
@@ -632,6 +648,7 @@ static int lregex_do_split(lua_State *L, int s_idx, int re_idx, int arg, const c
     lua_rawseti(L, -2, ++n);
     from = ov[1];
   }
+  re->busy--;
   lua_pushlstring(L, s + from, len - from);
   lua_rawseti(L, -2, n + 1);
   return 1;

@@ -175,6 +175,25 @@ describe("glean.re.compile", function()
     assert.equal("A A A", out)
     assert.equal("3", it())
   end)
+
+  it("keeps the patterns calls are using while finalizers empty the cache", function()
+    local n = 0
+    local function bombs()
+      for _ = 1, 50 do
+        setmetatable({}, {__gc = function()
+          for _ = 1, 1100 do n = n + 1; re.match("q", "q" .. n .. "|q") end
+        end})
+      end
+    end
+    bombs()
+    assert.equal(2e4 + 1, #re.split(("a,"):rep(2e4), ","))
+    bombs()
+    assert.equal(1e4, select(2, re.gsub(("ab"):rep(1e4), "(a)", "<$1>")))
+    bombs()
+    local _, _, caps = re.find(("x"):rep(1000) .. "abc", "(?<a>a)(?<b>b)(?<c>c)")
+    assert.equal("c", caps.c)
+    assert.is_true(n > 0)
+  end)
 end)
 
 describe("glean.re's errors", function()
