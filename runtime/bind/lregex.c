@@ -23,14 +23,22 @@
  *
  * Time: inside an adapter call under a time limit, a match runs with
  * PCRE2's match limit (its count of backtracking steps) at first
- * LREGEX_FIRST_STEPS, doubled at each retry after the limit stopped it, and
- * each stopped try is charged to the call's budget (llimits_spend, which
- * reads the clock): a catastrophic pattern fails its call with the budget's
- * "time limit exceeded" error, as a loop does, after at most twice the work
- * the budget allows. A match that needs no retry is charged a step per
- * LREGEX_BYTES bytes of subject it went over; one after retries, the limit
- * of the try before too. Outside adapter calls PCRE2's own default limit
- * holds. No JIT: its code runs without the limits' checks in between. */
+ * LREGEX_FIRST_STEPS plus two a byte of subject, doubled at each retry
+ * after the limit stopped it, and each stopped try is charged to the call's
+ * budget (llimits_spend, which reads the clock): a catastrophic pattern
+ * fails its call with the budget's "time limit exceeded" error, as a loop
+ * does, after at most twice the work the budget allows. A match that needs
+ * no retry is charged a step per LREGEX_BYTES bytes of subject it went
+ * over; one after retries, the limit of the try before too. Outside adapter
+ * calls PCRE2's own default limit holds.
+ *
+ * A pattern is compiled to machine code too (PCRE2's JIT, where it works)
+ * once it is used again or on a long subject (JIT compiling costs more than
+ * a short match: patterns made up in a loop would pay it each time). The
+ * JIT honours the match limit; its code's size is charged to the memory
+ * limit (lglean_charge) while the pattern lives, and to the cache's bytes.
+ * A match that needs more than the JIT's stack runs again in PCRE2's
+ * interpreter, whose frames are on the counted heap. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -54,6 +62,8 @@
  * them (PCRE2's default). */
 #define LREGEX_FIRST_STEPS 10000u
 #define LREGEX_DEFAULT_STEPS 10000000u
+/* A subject this long has a pattern compiled to machine code at once. */
+#define LREGEX_JIT_BYTES 16384
 /* Bytes of subject a match goes over for a step of the budget. */
 #define LREGEX_BYTES 16
 
@@ -67,7 +77,9 @@ typedef struct lregex_contexts {
 typedef struct lregex {
   pcre2_code *code; /* NULL once freed */
   uint32_t groups;  /* capture groups */
-  size_t bytes;     /* compiled size */
+  size_t bytes;     /* compiled size, machine code included */
+  size_t jit;       /* of which machine code, charged to the memory limit */
+  unsigned uses;    /* matches run, up to the JIT's */
   bool held;        /* something beside the cache may refer to it */
   unsigned busy;    /* calls using it now (one that raised stays counted) */
 } lregex;
@@ -132,13 +144,15 @@ static int lregex_nomem(lua_State *L) {
 
 /* ---- compiling ------------------------------------------------------------- */
 
-static void lregex_release(lregex *re) {
+static void lregex_release(lua_State *L, lregex *re) {
   pcre2_code_free(re->code);
   re->code = NULL;
+  lglean_uncharge(L, re->jit);
+  re->jit = 0;
 }
 
 static int lregex_gc(lua_State *L) {
-  lregex_release(lua_touserdata(L, 1));
+  lregex_release(L, lua_touserdata(L, 1));
   return 0;
 }
 
@@ -168,7 +182,7 @@ static void lregex_cache_clear(lua_State *L, size_t *size) {
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     lregex *re = lua_touserdata(L, -1);
-    if (!re->held && !re->busy) lregex_release(re);
+    if (!re->held && !re->busy) lregex_release(L, re);
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -298,20 +312,44 @@ static int lregex_fail(lua_State *L, lregex_match *m, int rc, const char *fname,
   return luaL_error(L, "%s: pattern \"%s\": %s", fname, pattern, (const char *)msg);
 }
 
+/* Compiles re to machine code on its second use, or its first on a long
+ * subject (see the top of this file). */
+static void lregex_jit(lua_State *L, lregex *re, size_t len) {
+  if (re->uses > 1 || (re->uses++ == 0 && len < LREGEX_JIT_BYTES)) return;
+  re->uses = 2;
+  size_t jit = 0;
+  if (pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0) pcre2_pattern_info(re->code, PCRE2_INFO_JITSIZE, &jit);
+  if (lglean_charge(L, jit) != 0) lregex_nomem(L); /* the code is freed by __gc */
+  re->jit = jit;
+  re->bytes += jit;
+  lua_getfield(L, LUA_REGISTRYINDEX, LREGEX_CACHE_SIZE);
+  ((size_t *)lua_touserdata(L, -1))[1] += jit;
+  lua_pop(L, 1);
+}
+
 /* One match of re (at re_idx) in s from off with PCRE2 options opts, under
  * the budget (see the top of this file): > 0 a match, 0 none; raises on
  * anything else. */
 static int lregex_exec(lua_State *L, lregex *re, int re_idx, lregex_match *m, const char *s, size_t len, size_t off,
                        uint32_t opts, const char *fname) {
+  lregex_jit(L, re, len);
   lregex_contexts *c = lregex_get_contexts(L);
   bool timed = llimits_timed(L);
-  uint32_t steps = timed ? LREGEX_FIRST_STEPS : LREGEX_DEFAULT_STEPS, before = 0;
+  /* A first try long enough for a scan of the subject without backtracking
+   * (the limit counts a step per starting place too). */
+  size_t first = LREGEX_FIRST_STEPS + 2 * (len - off);
+  uint32_t steps = !timed ? LREGEX_DEFAULT_STEPS : first > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)first;
+  uint32_t before = 0;
   int rc;
   for (;;) {
     lua_Integer left = timed ? llimits_left(L) : LUA_MAXINTEGER;
     if ((lua_Integer)steps > left) steps = left > 0 ? (uint32_t)left : 1;
     pcre2_set_match_limit(c->match, steps);
     rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, off, opts, m->md, c->match);
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+      opts |= PCRE2_NO_JIT;
+      continue;
+    }
     if (rc != PCRE2_ERROR_MATCHLIMIT || !timed) break;
     /* Stopped by the limit: charged, which raises once the budget is out
      * (the match data is freed first, its frames may be big). */

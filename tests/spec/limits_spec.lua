@@ -94,6 +94,8 @@ describe("the time budget", function()
     -- comes from the budget
     regex = [[glean.re.match(("a"):rep(40) .. "b", "(a+)+$")]],
     regex_gsub = [[glean.re.gsub(("a"):rep(40) .. "b", "x|(a+)+$", function() end)]],
+    -- the same compiled to machine code (its second use)
+    regex_jit = [[local r = glean.re.compile("(a+)+$") r:find("b") r:find(("a"):rep(40) .. "b")]],
   }
 
   it("charges the C work an adapter can make loop, and names the limit and the URL", function()
