@@ -196,6 +196,26 @@ describe("glean.re.compile", function()
   end)
 end)
 
+describe("glean.re compiled to machine code", function()
+  it("gives what the interpreter gives, on a pattern's second use and on long subjects", function()
+    local long = ("x"):rep(20000) .. "By Jane, author: Joe"
+    for _ = 1, 2 do
+      assert.equal("Jane", re.match("By Jane", [[^by (\w+)]], "i"))
+      assert.same({"By", "author"}, (function()
+        local t = {}
+        for w in re.gmatch(long, "by|author", "i") do t[#t + 1] = w end
+        return t
+      end)())
+      assert.equal(20001, (re.find(long, "by|author", "i")))
+    end
+  end)
+
+  it("runs a match that needs more than the JIT's stack in the interpreter", function()
+    local s = ("a"):rep(1e5)
+    for _ = 1, 2 do assert.equal("a", re.match(s, "^(a|b)*$")) end
+  end)
+end)
+
 describe("glean.re's errors", function()
   it("name the pattern and the offset of a bad pattern", function()
     assert.matches([[glean.re.match: bad pattern "%(a": missing closing parenthesis at offset 2]],
