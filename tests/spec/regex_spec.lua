@@ -4,6 +4,7 @@
 -- time budget and the memory limit over them: limits_spec.lua and
 -- memory_spec.lua.
 local re = require("glean").re
+local support = require "support"
 
 local function error_of(f, ...)
   local ok, err = pcall(f, ...)
@@ -193,6 +194,35 @@ describe("glean.re.compile", function()
     local _, _, caps = re.find(("x"):rep(1000) .. "abc", "(?<a>a)(?<b>b)(?<c>c)")
     assert.equal("c", caps.c)
     assert.is_true(n > 0)
+  end)
+end)
+
+describe("glean.re in an adapter", function()
+  it("is there for an untrusted adapter's handlers, under its limits", function()
+    local site = os.tmpname()
+    os.remove(site)
+    assert(os.execute("mkdir -p " .. support.quote(site)))
+    support.write(site, "a", [[<p class="story-Byline">By <b>Jane Doe</b></p><p class="date">4 August 2017</p>]])
+    local code, out, err, folder = support.run_adapter([=[
+      local glean = require "glean"
+      local DATE = glean.re.compile([[(?<day>\d{1,2}) (?<month>\w+) (?<year>\d{4})]])
+      return {
+        start_urls = {"https://re.test/a"},
+        pages = {{path = "^/a$", parse = function(page)
+          local record = {url = page.url}
+          for _, p in ipairs(page:doc():select("p")) do
+            if glean.re.find(p:attr("class"), "byline|author|dateline", "i") then
+              record.author = glean.re.match(p:text(), [[^by\s+(.+)]], "i")
+            end
+            local _, _, date = DATE:find(p:text())
+            if date then record.date = date.year .. " " .. date.month .. " " .. date.day end
+          end
+          return record
+        end}},
+      }]=], {"--mirror", "https://re.test=" .. site, "--ignore-robots"})
+    os.execute("rm -rf " .. support.quote(folder) .. " " .. support.quote(site))
+    assert.equal(0, code, err)
+    assert.same({{url = "https://re.test/a", author = "Jane Doe", date = "2017 August 4"}}, support.records(out))
   end)
 end)
 
