@@ -95,9 +95,7 @@ describe("resumable crawls (--state)", function()
 
   setup(function()
     server = support.server()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. quote(dir)))
+    dir = support.tempdir()
     adapter = dir .. "/gen.lua"
     local f = assert(io.open(adapter, "w"))
     f:write(ADAPTER)
