@@ -199,9 +199,7 @@ end)
 
 describe("glean.re in an adapter", function()
   it("is there for an untrusted adapter's handlers, under its limits", function()
-    local site = os.tmpname()
-    os.remove(site)
-    assert(os.execute("mkdir -p " .. support.quote(site)))
+    local site = support.tempdir()
     support.write(site, "a", [[<p class="story-Byline">By <b>Jane Doe</b></p><p class="date">4 August 2017</p>]])
     local code, out, err, folder = support.run_adapter([=[
       local glean = require "glean"
