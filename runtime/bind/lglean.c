@@ -265,6 +265,7 @@ int luaopen_glean(lua_State *L) {
   luaopen_glean_json(L);
   lua_setfield(L, -2, "json");
   ldom_open(L);
+  lregex_open(L);
   llog_open(L);
   lfetch_open(L);
   lcrawl_open(L);

@@ -98,7 +98,7 @@ void llimits_open(lua_State *L);
 
 /* For C code that can run long without running a Lua instruction, which
  * the budget's count hook would not see (lpattern.c, lcharged.c, ldom.c,
- * ljson.c): whether a call of adapter code is in progress, and n
+ * ljson.c, lregex.c): whether a call of adapter code is in progress, and n
  * instructions' worth of work taken off its budget, raising the hook's
  * "time limit exceeded" error once it has run out or its seconds have
  * passed (nothing outside adapter calls). */
@@ -152,6 +152,8 @@ void lglean_preload(lua_State *L, const char *name, const luaL_Reg *funcs);
 
 /* Each adds its functions to the glean table at the top of the stack. */
 void ldom_open(lua_State *L);
+/* glean.re (lregex.c): regular expressions, PCRE2. */
+void lregex_open(lua_State *L);
 void llog_open(lua_State *L);
 void lfetch_open(lua_State *L);
 void lcrawl_open(lua_State *L);

@@ -24,8 +24,8 @@
  * out (a `..` of big strings), one instruction per LLIMITS_BYTES, and C
  * code that loops (Lua's patterns, lpattern.c; selector matching and
  * parsing, ldom.c; json encoding, ljson.c; the table and string functions
- * that loop, lcharged.c) charges its steps through llimits_spend, which
- * reads the clock too. A second Ctrl-C or SIGTERM (glean_lua_interrupt)
+ * that loop, lcharged.c; regular expressions, lregex.c) charges its steps
+ * through llimits_spend, which reads the clock too. A second Ctrl-C or SIGTERM (glean_lua_interrupt)
  * and the embedding API's glean_cancel (llimits_cancel, from any thread)
  * end adapter code the same way: they set the interrupt, an atomic that
  * the hook and llimits_spend read, and that stays set (every adapter call

@@ -90,6 +90,12 @@ describe("the time budget", function()
     ]],
     json = "local t = {} for _ = 1, 30 do t = {t, t} end glean.json.encode(t)",
     collect = "local keep = {} for i = 1, 2e5 do keep[i] = {} end while true do collectgarbage() end",
+    -- a regular expression that backtracks 2^40 times: PCRE2's match limit
+    -- comes from the budget
+    regex = [[glean.re.match(("a"):rep(40) .. "b", "(a+)+$")]],
+    regex_gsub = [[glean.re.gsub(("a"):rep(40) .. "b", "x|(a+)+$", function() end)]],
+    -- the same compiled to machine code (its second use)
+    regex_jit = [[local r = glean.re.compile("(a+)+$") r:find("b") r:find(("a"):rep(40) .. "b")]],
   }
 
   it("charges the C work an adapter can make loop, and names the limit and the URL", function()
@@ -125,6 +131,8 @@ describe("the time budget", function()
       xpcall = "xpcall(function() while true do end end, function() while true do end end)",
       -- one selector call, quadratic in a wide page, with no instruction limit
       select = [[glean.html(("<p></p>"):rep(100000)):select("p:has(~ b)")]],
+      -- one regular expression call, with no instruction limit
+      regex = [[glean.re.compile("(a+)+$"):find(("a"):rep(40) .. "b")]],
     }
     local code, records, err = crawl(adapter(SLOW), {"--time-limit", "0", "--time-limit-seconds", "1"})
     assert.is_not_nil(code, "glean hung: " .. err)
