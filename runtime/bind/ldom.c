@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "dom.h"
+#include "encoding.h"
 #include "lglean.h"
 #include "select.h"
 #include "serialize.h"
@@ -140,6 +141,10 @@ static int ldom_html(lua_State *L) {
     luaL_checktype(L, 2, LUA_TTABLE);
     url = ldom_opt_string(L, 2, "url");
     opts.charset = ldom_opt_string(L, 2, "charset");
+    /* The parse would ignore a label it does not know, as it does an HTTP
+     * header's: asked for by name, that is the caller's mistake. */
+    if (opts.charset && !enc_lookup(opts.charset, strlen(opts.charset)))
+      return luaL_error(L, "html: unknown charset '%s' (not a label of the WHATWG Encoding Standard)", opts.charset);
     opts.max_bytes = (size_t)ldom_opt_count(L, 2, "max_bytes");
     lua_Integer depth = ldom_opt_count(L, 2, "max_depth");
     opts.max_depth = depth > 1 << 30 ? 1 << 30 : (int)depth;

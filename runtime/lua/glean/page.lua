@@ -20,9 +20,10 @@ local owned = setmetatable({}, {__mode = "k"}) -- page -> {response = ..., doc =
 -- source (the response, unless given) is what page:doc() parses and
 -- page.close frees: the handler sees the response, and must not be able
 -- to change what close runs.
-function page.new(response, url, depth, follow_fn, source)
+-- charset (a rule's option, or nil): the charset page:doc() decodes in.
+function page.new(response, url, depth, follow_fn, source, charset)
   local p = setmetatable({response = response, url = url, depth = depth, status = response.status, _follow = follow_fn}, meta)
-  owned[p] = {response = source or response}
+  owned[p] = {response = source or response, charset = charset}
   return p
 end
 
@@ -36,18 +37,45 @@ function page.of_document(doc, url, content_type)
   return page.new(response, url, 0, function() end, {html = html, close = close})
 end
 
--- The parsed document (parsed on a worker thread when the crawl fetched it).
-function methods:doc()
+-- The parsed document (parsed on a worker thread when the crawl fetched
+-- it), or with opts.charset the body decoded in that charset instead of
+-- the one the page announced (a page that says gb2312 and is UTF-8): each
+-- charset's document is made once and freed with the page. A rule's
+-- charset option makes its pages' document the one of that charset.
+function methods:doc(opts)
   local own = assert(owned[self], "not a page")
-  if not own.doc then own.doc = own.response:html() end
-  return own.doc
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #1 to 'doc' (table expected, got %s)"):format(type(opts)), 2)
+  end
+  local charset = opts and opts.charset or own.charset
+  if charset == nil then
+    if not own.doc then own.doc = own.response:html() end
+    return own.doc
+  end
+  if type(charset) ~= "string" then
+    error(("bad option 'charset' to 'doc' (string expected, got %s)"):format(type(charset)), 2)
+  end
+  own.decoded = own.decoded or {}
+  local doc = own.decoded[charset:lower()]
+  if not doc then
+    local body = own.response.body
+    if type(body) ~= "string" then error("page:doc: this page has no raw body to decode again (a document the host gave)", 2) end
+    doc = require("glean").html(body, {url = own.response.url, charset = charset})
+    own.decoded[charset:lower()] = doc
+  end
+  return doc
 end
+
+-- doc:meta() and doc:json_ld() of the page's document (glean.metadata).
+function methods:meta() return self:doc():meta() end
+function methods:json_ld(opts) return self:doc():json_ld(opts) end
 
 -- Frees the page's memory now rather than at garbage collection: a crawl
 -- calls it when the handler is done.
 function methods:close()
   local own = assert(owned[self], "not a page")
   if own.doc then own.doc:close() end
+  for _, doc in pairs(own.decoded or {}) do doc:close() end
   own.response:close()
 end
 
