@@ -63,7 +63,7 @@ local function unwrap(text)
   while changed do
     local before = s
     s = s:gsub("^<!%-%-%s*", ""):gsub("%s*%-%->$", "")
-    s = s:gsub("^/[/*]%s*<!%[CDATA%[%s*", ""):gsub("^<!%[CDATA%[%s*", "")
+    s = s:gsub("^/[/*]%s*<!%[CDATA%[%s*%*?/?", ""):gsub("^<!%[CDATA%[%s*", "")
     s = s:gsub("%s*/[/*]%s*%]%]>%s*%*?/?$", ""):gsub("%s*%]%]>$", "")
     s = s:gsub("%s*;$", "")
     changed = s ~= before
