@@ -131,6 +131,19 @@ static void ldom_check_parse(lua_State *L, size_t len, const dom_options *opts) 
   llimits_spend(L, (lua_Integer)len);
 }
 
+/* glean.charset(label) -> the encoding's canonical name ("latin1" ->
+ * "windows-1252"), or nil if the label is not one of the Encoding
+ * Standard's. glean.html ignores a charset it does not know, as browsers
+ * do an HTTP header's; a caller naming one checks it with this. */
+static int ldom_charset(lua_State *L) {
+  size_t len;
+  const char *label = luaL_checklstring(L, 1, &len);
+  const char *name = enc_lookup(label, len);
+  if (name) lua_pushstring(L, name);
+  else lua_pushnil(L);
+  return 1;
+}
+
 /* glean.html(bytes [, opts]) -> Document */
 static int ldom_html(lua_State *L) {
   size_t len;
@@ -141,10 +154,6 @@ static int ldom_html(lua_State *L) {
     luaL_checktype(L, 2, LUA_TTABLE);
     url = ldom_opt_string(L, 2, "url");
     opts.charset = ldom_opt_string(L, 2, "charset");
-    /* The parse would ignore a label it does not know, as it does an HTTP
-     * header's: asked for by name, that is the caller's mistake. */
-    if (opts.charset && !enc_lookup(opts.charset, strlen(opts.charset)))
-      return luaL_error(L, "html: unknown charset '%s' (not a label of the WHATWG Encoding Standard)", opts.charset);
     opts.max_bytes = (size_t)ldom_opt_count(L, 2, "max_bytes");
     lua_Integer depth = ldom_opt_count(L, 2, "max_depth");
     opts.max_depth = depth > 1 << 30 ? 1 << 30 : (int)depth;
@@ -782,4 +791,6 @@ void ldom_open(lua_State *L) {
 
   lua_pushcfunction(L, ldom_html);
   lua_setfield(L, -2, "html");
+  lua_pushcfunction(L, ldom_charset);
+  lua_setfield(L, -2, "charset");
 }

@@ -121,9 +121,8 @@ local function check_adapter(adapter, where)
     if rule.refresh ~= nil and (type(rule.refresh) ~= "number" or rule.refresh < 0) then
       error(at .. ".refresh must be a number of seconds (pages it handles are fetched again when older)", 0)
     end
-    if rule.charset ~= nil then
-      local ok, err = pcall(glean.html, "", {charset = rule.charset})
-      if not ok then error(("%s.charset: %s"):format(at, (tostring(err):gsub("^html: ", ""))), 0) end
+    if rule.charset ~= nil and (type(rule.charset) ~= "string" or not glean.charset(rule.charset)) then
+      error(("%s.charset: unknown charset '%s' (not a label of the WHATWG Encoding Standard)"):format(at, tostring(rule.charset)), 0)
     end
     local f = rule.follow
     if f ~= nil and type(f) ~= "string" and type(f) ~= "function" and type(f) ~= "table" then

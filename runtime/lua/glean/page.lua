@@ -30,11 +30,13 @@ end
 -- A page for a document the host already has (the embedding API's
 -- glean_extract): doc, parsed, stands in for the fetched response; links
 -- followed go nowhere.
-function page.of_document(doc, url, content_type)
+-- body (the bytes doc was parsed from, if the host gave them) is what
+-- page:doc{charset=} decodes again.
+function page.of_document(doc, url, content_type, body)
   local function html() return doc end
   local function close() doc:close() end
-  local response = {url = url, status = 200, content_type = content_type, html = html, close = close}
-  return page.new(response, url, 0, function() end, {html = html, close = close})
+  local response = {url = url, status = 200, content_type = content_type, body = body, html = html, close = close}
+  return page.new(response, url, 0, function() end, {url = url, body = body, html = html, close = close})
 end
 
 -- The parsed document (parsed on a worker thread when the crawl fetched
@@ -55,13 +57,16 @@ function methods:doc(opts)
   if type(charset) ~= "string" then
     error(("bad option 'charset' to 'doc' (string expected, got %s)"):format(type(charset)), 2)
   end
+  local glean = require "glean"
+  local name = glean.charset(charset)
+  if not name then error(("page:doc: unknown charset '%s' (not a label of the WHATWG Encoding Standard)"):format(charset), 2) end
   own.decoded = own.decoded or {}
-  local doc = own.decoded[charset:lower()]
+  local doc = own.decoded[name]
   if not doc then
     local body = own.response.body
-    if type(body) ~= "string" then error("page:doc: this page has no raw body to decode again (a document the host gave)", 2) end
-    doc = require("glean").html(body, {url = own.response.url, charset = charset})
-    own.decoded[charset:lower()] = doc
+    if type(body) ~= "string" then error("page:doc: this page has no raw body to decode again", 2) end
+    doc = glean.html(body, {url = own.response.url, charset = name})
+    own.decoded[name] = doc
   end
   return doc
 end
