@@ -133,6 +133,22 @@ describe("doc:json_ld()", function()
     assert.same({"kept"}, headlines(doc:json_ld()))
   end)
 
+  it("unwraps a block in time linear in its white space, inside an adapter's time budget", function()
+    local server = support.server()
+    local code, out, err, dir = support.run_adapter(([[
+      local glean = require "glean"
+      local gap = (" "):rep(300000)
+      local html = '<script type="application/ld+json">' .. gap .. '<!--' .. gap .. '{"@type": "Article",' .. gap ..
+                   '"headline": "padded"}' .. gap .. ';' .. gap .. '--></script>'
+      return {start_urls = {%q}, pages = {{path = "^/hello", parse = function(page)
+        return {headline = glean.html(html):json_ld()[1].headline}
+      end}}}]]):format(server:url("/hello")))
+    server:stop()
+    os.execute("rm -rf " .. support.quote(dir))
+    assert.equal(0, code, err)
+    assert.same({{headline = "padded"}}, support.records(out))
+  end)
+
   it("names a bad option", function()
     local ok, err = pcall(function() return ld("{}"):json_ld{type = 5} end)
     assert.is_false(ok)

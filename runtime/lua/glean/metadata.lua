@@ -54,19 +54,30 @@ function metadata.meta(doc)
   return out
 end
 
--- A block's text without what pages wrap JSON in: white space, an HTML
--- comment, a CDATA section (with or without // before its markers), a
--- trailing semicolon.
+-- s without white space at its ends (in linear time, whatever the page).
+local function trim(s)
+  local first = s:find("%S")
+  if not first then return "" end
+  return s:sub(first, s:match(".*()%S"))
+end
+
+-- What pages wrap JSON in, at its start and at its end: an HTML comment, a
+-- CDATA section (its markers alone or behind // or /* */), a semicolon.
+local OPENERS = {"^<!%-%-", "^/[/*]%s*<!%[CDATA%[%s*%*?/?", "^<!%[CDATA%["}
+local CLOSERS = {"-->", "]]>*/", "]]>", "//", "/*", ";"}
+
+-- A block's text without its wrappers.
 local function unwrap(text)
-  local s = text:match("^%s*(.-)%s*$")
-  local changed = true
+  local s, changed = trim(text), true
   while changed do
-    local before = s
-    s = s:gsub("^<!%-%-%s*", ""):gsub("%s*%-%->$", "")
-    s = s:gsub("^/[/*]%s*<!%[CDATA%[%s*%*?/?", ""):gsub("^<!%[CDATA%[%s*", "")
-    s = s:gsub("%s*/[/*]%s*%]%]>%s*%*?/?$", ""):gsub("%s*%]%]>$", "")
-    s = s:gsub("%s*;$", "")
-    changed = s ~= before
+    changed = false
+    for _, opener in ipairs(OPENERS) do
+      local rest = s:match(opener .. "()")
+      if rest then s, changed = trim(s:sub(rest)), true end
+    end
+    for _, closer in ipairs(CLOSERS) do
+      if #s >= #closer and s:sub(-#closer) == closer then s, changed = trim(s:sub(1, -#closer - 1)), true end
+    end
   end
   return s
 end
