@@ -137,7 +137,7 @@ describe("doc:json_ld()", function()
     local server = support.server()
     local code, out, err, dir = support.run_adapter(([[
       local glean = require "glean"
-      local gap = (" "):rep(300000)
+      local gap = (" "):rep(100000)
       local html = '<script type="application/ld+json">' .. gap .. '<!--' .. gap .. '{"@type": "Article",' .. gap ..
                    '"headline": "padded"}' .. gap .. ';' .. gap .. '--></script>'
       return {start_urls = {%q}, pages = {{path = "^/hello", parse = function(page)
