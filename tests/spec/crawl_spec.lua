@@ -11,9 +11,7 @@ describe("the crawl", function()
 
   setup(function()
     server = support.server()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. support.quote(dir)))
+    dir = support.tempdir()
   end)
 
   teardown(function()

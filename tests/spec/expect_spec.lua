@@ -92,9 +92,7 @@ describe("glean test", function()
   end)
 
   it("replays a site recorded once (a WARC and a cache glean wrote) into the live crawl's records, offline", function()
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -p " .. support.quote(dir)))
+    local dir = support.tempdir()
     local server = support.serve_dir(SITE)
     local code, live, err = support.run({"run", "sites/coins2day.lua", "--mirror", "https://coins2day.com=" .. server.base,
       "--progress", "0", "--warc-out", dir .. "/site.warc.gz", "--cache", dir .. "/site.cache", "--cache-mode", "always"})

@@ -10,9 +10,7 @@ describe("record sinks", function()
 
   setup(function()
     server = support.server()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. quote(dir)))
+    dir = support.tempdir()
   end)
 
   teardown(function()

@@ -60,6 +60,14 @@ function support.write(dir, name, text)
   return path
 end
 
+-- A fresh empty folder (the caller removes it); returns its path.
+function support.tempdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir " .. quote(dir)))
+  return dir
+end
+
 -- Writes text to a fresh temporary file and returns its path.
 function support.tempfile(text, suffix)
   local path = os.tmpname() .. (suffix or "")
@@ -254,9 +262,7 @@ end
 -- stderr, the folder (the caller removes it), and with opts.peak glean's
 -- peak resident size in KB.
 function support.run_adapter(source, args, opts)
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. quote(dir)))
+  local dir = support.tempdir()
   local f = assert(io.open(dir .. "/adapter.lua", "w"))
   f:write(type(source) == "function" and source(dir) or source)
   f:close()

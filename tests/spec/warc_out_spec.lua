@@ -13,9 +13,7 @@ describe("--warc-out", function()
 
   setup(function()
     server = support.server()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. support.quote(dir)))
+    dir = support.tempdir()
   end)
 
   teardown(function()
