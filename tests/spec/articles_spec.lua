@@ -69,9 +69,7 @@ describe("the articles example", function()
     assert.same({"王小明"}, r.authors)
     -- Without the rule's charset the page is read as the gb2312 it says it is.
     local source = support.slurp(ADAPTER):gsub('charset = "utf%-8", ', "")
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. support.quote(dir)))
+    local dir = support.tempdir()
     local plain = support.write(dir, "articles.lua", source)
     local garbled = run({"/dragon-daily/tech/chip-plant.html"}, nil, plain)[1]
     os.execute("rm -rf " .. support.quote(dir))
