@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "dom.h"
+#include "encoding.h"
 #include "lglean.h"
 #include "select.h"
 #include "serialize.h"
@@ -128,6 +129,19 @@ static void ldom_check_parse(lua_State *L, size_t len, const dom_options *opts) 
                "limit (--time-limit 0 --time-limit-seconds 0 lift this)",
                (int)(DOM_DEFAULT_MAX_BYTES >> 20), DOM_DEFAULT_MAX_DEPTH, DOM_DEFAULT_MAX_ATTRIBUTES);
   llimits_spend(L, (lua_Integer)len);
+}
+
+/* glean.charset(label) -> the encoding's canonical name ("latin1" ->
+ * "windows-1252"), or nil if the label is not one of the Encoding
+ * Standard's. glean.html ignores a charset it does not know, as browsers
+ * do an HTTP header's; a caller naming one checks it with this. */
+static int ldom_charset(lua_State *L) {
+  size_t len;
+  const char *label = luaL_checklstring(L, 1, &len);
+  const char *name = enc_lookup(label, len);
+  if (name) lua_pushstring(L, name);
+  else lua_pushnil(L);
+  return 1;
 }
 
 /* glean.html(bytes [, opts]) -> Document */
@@ -777,4 +791,6 @@ void ldom_open(lua_State *L) {
 
   lua_pushcfunction(L, ldom_html);
   lua_setfield(L, -2, "html");
+  lua_pushcfunction(L, ldom_charset);
+  lua_setfield(L, -2, "charset");
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "entities.h"
 #include "fetch.h"
 #include "glean.h"
 #include "lembed.h"
@@ -167,6 +168,21 @@ static int lglean_squash(lua_State *L) {
   return 1;
 }
 
+/* glean.text.unescape(s) -> s with its HTML character references decoded,
+ * as Python's html.unescape does ("&amp;nbsp;" once is "&nbsp;") */
+static int lglean_unescape(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  if (!memchr(s, '&', len)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, ENTITIES_OUT_MAX(len));
+  luaL_pushresultsize(&b, entities_unescape(s, len, p));
+  return 1;
+}
+
 static void lglean_new_runtime(lua_State *L) {
   lglean_runtime *rt = lua_newuserdatauv(L, sizeof *rt, 0);
   memset(rt, 0, sizeof *rt);
@@ -261,6 +277,8 @@ int luaopen_glean(lua_State *L) {
   lua_newtable(L);
   lua_pushcfunction(L, lglean_squash);
   lua_setfield(L, -2, "squash");
+  lua_pushcfunction(L, lglean_unescape);
+  lua_setfield(L, -2, "unescape");
   lua_setfield(L, -2, "text");
   luaopen_glean_json(L);
   lua_setfield(L, -2, "json");

@@ -154,6 +154,10 @@ static const char *const TITLE_ADAPTER =
     "  {path = '^/talk/', parse = function(page)\n"
     "     glean.log.warn('warned about', page.url); print('printed', 1)\n"
     "     glean.log.debug('debug line'); return {t = page:text('p')} end},\n"
+    "  {path = '^/utf8/', charset = 'utf-8', parse = function(page)\n"
+    "     return {t = page:text('p'), charset = page:doc().charset} end},\n"
+    "  {path = '^/again/', parse = function(page)\n"
+    "     return {t = page:doc{charset = 'utf-8'}:select_one('p'):text()} end},\n"
     "  {path = '.', parse = function(page)\n"
     "     return {t = page:text('p'), charset = page:doc().charset, url = page.url} end},\n"
     "}}\n";
@@ -176,6 +180,15 @@ static void test_charsets(void) {
   collected_reset(&s.records);
   CHECK(glean_extract(rt, "https://x.test/a", doc, strlen(doc), "text/html; Charset=\"UTF-8\"", &cb) == GLEAN_OK);
   CHECK(strstr(record_text(&s), "\"charset\":\"UTF-8\"") != NULL);
+  collected_reset(&s.records);
+  /* A rule's charset stands in for the announced one; page:doc{charset=}
+   * decodes the host's bytes again. */
+  CHECK(glean_extract(rt, "https://x.test/utf8/a", doc, strlen(doc), "text/html; charset=windows-1252", &cb) == GLEAN_OK);
+  CHECK(strstr(record_text(&s), "\"t\":\"caf\xc3\xa9\"") != NULL);
+  CHECK(strstr(record_text(&s), "\"charset\":\"UTF-8\"") != NULL);
+  collected_reset(&s.records);
+  CHECK(glean_extract(rt, "https://x.test/again/a", doc, strlen(doc), "text/html; charset=windows-1252", &cb) == GLEAN_OK);
+  CHECK(strstr(record_text(&s), "\"t\":\"caf\xc3\xa9\"") != NULL);
   collected_reset(&s.records);
   /* An empty document. */
   CHECK(glean_extract(rt, "https://x.test/a", NULL, 0, NULL, &cb) == GLEAN_OK);

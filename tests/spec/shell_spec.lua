@@ -44,6 +44,14 @@ describe("glean shell", function()
     assert.same({"3", "Hello, world", "A & B"}, out)
   end)
 
+  it("decodes a saved page again in another charset, and reads its metas", function()
+    local saved = tempfile('<meta name="Description" content="Un caf\u{e9}"><p>caf\u{e9}</p>')
+    local _, out = shell('page:doc{charset = "latin1"}:select_one("p"):text()\npage:doc():select_one("p"):text()\n' ..
+                         'page:meta().name.description\n', saved)
+    os.remove(saved)
+    assert.same({"cafÃ©", "café", "Un café"}, out)
+  end)
+
   it("prints no prompt or help when input is not a terminal", function()
     local code, out, err = shell('1 + 1\n')
     assert.equal(0, code)

@@ -444,16 +444,18 @@ function cli.shell(args)
       return 1
     end
     env.resp, env.doc = resp, resp:html()
-    env.page = page.new(resp, resp.url, 0, function() end, {html = function() return env.doc end, close = function() end})
+    env.page = page.new(resp, resp.url, 0, function() end,
+                        {url = resp.url, body = resp.body, html = function() return env.doc end, close = function() end})
   else
     local f, err = io.open(target, "rb")
     if not f then
       io.stderr:write("glean: cannot open '", target, "': ", err, "\n")
       return 2
     end
-    env.doc = glean.html(f:read("a"), {url = "file://" .. target})
+    local bytes = f:read("a")
     f:close()
-    env.page = page.of_document(env.doc, env.doc.url, "text/html")
+    env.doc = glean.html(bytes, {url = "file://" .. target})
+    env.page = page.of_document(env.doc, env.doc.url, "text/html", bytes)
   end
   local interactive = glean.isatty("stdin")
   if interactive then io.stderr:write(SHELL_HELP) end

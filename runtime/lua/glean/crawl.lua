@@ -121,6 +121,9 @@ local function check_adapter(adapter, where)
     if rule.refresh ~= nil and (type(rule.refresh) ~= "number" or rule.refresh < 0) then
       error(at .. ".refresh must be a number of seconds (pages it handles are fetched again when older)", 0)
     end
+    if rule.charset ~= nil and (type(rule.charset) ~= "string" or not glean.charset(rule.charset)) then
+      error(("%s.charset: unknown charset '%s' (not a label of the WHATWG Encoding Standard)"):format(at, tostring(rule.charset)), 0)
+    end
     local f = rule.follow
     if f ~= nil and type(f) ~= "string" and type(f) ~= "function" and type(f) ~= "table" then
       error(at .. ".follow must be a selector, a list of selectors or a function", 0)
@@ -550,7 +553,7 @@ function crawl.run(adapter, options)
     -- a page that a kill then has redone. So do the URLs it had refused.
     local size, dropped = resp.size, {}
     -- The page is where the request ended up, after any redirect.
-    local page = page_mt.new(resp, resp.url, depth, function(link) follow_link(link, dropped) end)
+    local page = page_mt.new(resp, resp.url, depth, function(link) follow_link(link, dropped) end, nil, rule.charset)
     handlers = handlers + 1
     local guard = sandbox.guard()
     sched.spawn_guarded(guard, run_page, function(ok, err)
@@ -573,7 +576,9 @@ function crawl.run(adapter, options)
 
   local function submit(url, depth, rule)
     in_flight = in_flight + 1
-    local id = engine:submit({url = url, html = true})
+    -- A rule's charset parses on the Lua thread (page:doc): the worker
+    -- would parse in the charset the page announced.
+    local id = engine:submit({url = url, html = not rule.charset})
     sched.on(engine, id, function(resp) on_response(resp, url, depth, rule) end)
   end
 

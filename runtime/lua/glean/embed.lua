@@ -71,7 +71,8 @@ function embed.extract(url, body, content_type, charset)
   if not rule then return false end
   if not rule.parse then return true end
   local sinks = extract_outputs()
-  local page = page_mt.of_document(glean.html(body, {url = url, charset = charset}), url, content_type)
+  -- A rule's charset stands in for the one the host was told.
+  local page = page_mt.of_document(glean.html(body, {url = url, charset = rule.charset or charset}), url, content_type, body)
   glean.set_outputs(sinks, false)
   local ok, err = sandbox.xpcall(function() crawl.emit_result(rule.parse(page), glean.emit) end, sandbox.traceback)
   glean.set_outputs()

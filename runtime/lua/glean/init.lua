@@ -5,6 +5,10 @@ local glean = ...
 local sched = require "glean.sched"
 local response = require "glean.response"
 
+-- doc:meta() and doc:json_ld(), written in Lua, join the Document methods
+-- ldom.c made (kept in its metatable, which adapters cannot reach).
+require("glean.metadata").install(glean, debug.getregistry()["glean.Document"].methods)
+
 -- Percent-encodes a table as application/x-www-form-urlencoded, keys sorted
 -- so requests are reproducible; a list value repeats its key.
 function glean.urlencode(t)

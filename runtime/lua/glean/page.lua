@@ -20,34 +20,67 @@ local owned = setmetatable({}, {__mode = "k"}) -- page -> {response = ..., doc =
 -- source (the response, unless given) is what page:doc() parses and
 -- page.close frees: the handler sees the response, and must not be able
 -- to change what close runs.
-function page.new(response, url, depth, follow_fn, source)
+-- charset (a rule's option, or nil): the charset page:doc() decodes in.
+function page.new(response, url, depth, follow_fn, source, charset)
   local p = setmetatable({response = response, url = url, depth = depth, status = response.status, _follow = follow_fn}, meta)
-  owned[p] = {response = source or response}
+  owned[p] = {response = source or response, charset = charset}
   return p
 end
 
 -- A page for a document the host already has (the embedding API's
 -- glean_extract): doc, parsed, stands in for the fetched response; links
 -- followed go nowhere.
-function page.of_document(doc, url, content_type)
+-- body (the bytes doc was parsed from, if the host gave them) is what
+-- page:doc{charset=} decodes again.
+function page.of_document(doc, url, content_type, body)
   local function html() return doc end
   local function close() doc:close() end
-  local response = {url = url, status = 200, content_type = content_type, html = html, close = close}
-  return page.new(response, url, 0, function() end, {html = html, close = close})
+  local response = {url = url, status = 200, content_type = content_type, body = body, html = html, close = close}
+  return page.new(response, url, 0, function() end, {url = url, body = body, html = html, close = close})
 end
 
--- The parsed document (parsed on a worker thread when the crawl fetched it).
-function methods:doc()
+-- The parsed document (parsed on a worker thread when the crawl fetched
+-- it), or with opts.charset the body decoded in that charset instead of
+-- the one the page announced (a page that says gb2312 and is UTF-8): each
+-- charset's document is made once and freed with the page. A rule's
+-- charset option makes its pages' document the one of that charset.
+function methods:doc(opts)
   local own = assert(owned[self], "not a page")
-  if not own.doc then own.doc = own.response:html() end
-  return own.doc
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #1 to 'doc' (table expected, got %s)"):format(type(opts)), 2)
+  end
+  local charset = opts and opts.charset or own.charset
+  if charset == nil then
+    if not own.doc then own.doc = own.response:html() end
+    return own.doc
+  end
+  if type(charset) ~= "string" then
+    error(("bad option 'charset' to 'doc' (string expected, got %s)"):format(type(charset)), 2)
+  end
+  local glean = require "glean"
+  local name = glean.charset(charset)
+  if not name then error(("page:doc: unknown charset '%s' (not a label of the WHATWG Encoding Standard)"):format(charset), 2) end
+  own.decoded = own.decoded or {}
+  local doc = own.decoded[name]
+  if not doc then
+    local body = own.response.body
+    if type(body) ~= "string" then error("page:doc: this page has no raw body to decode again", 2) end
+    doc = glean.html(body, {url = own.response.url, charset = name})
+    own.decoded[name] = doc
+  end
+  return doc
 end
+
+-- doc:meta() and doc:json_ld() of the page's document (glean.metadata).
+function methods:meta() return self:doc():meta() end
+function methods:json_ld(opts) return self:doc():json_ld(opts) end
 
 -- Frees the page's memory now rather than at garbage collection: a crawl
 -- calls it when the handler is done.
 function methods:close()
   local own = assert(owned[self], "not a page")
   if own.doc then own.doc:close() end
+  for _, doc in pairs(own.decoded or {}) do doc:close() end
   own.response:close()
 end
 
