@@ -136,7 +136,7 @@ describe("a crawl shared in Redis (--frontier)", function()
     assert.truthy(err:find("TLS", 1, true), err)
   end)
 
-  it("lost mid-crawl: says so, retries for wait seconds, then exits 2, the pages done kept", function()
+  it("lost mid-crawl: says so, retries for wait seconds, then exits 2", function()
     local sub = dir .. "/lost"
     assert(os.execute("mkdir " .. quote(sub)))
     local lport, stop = redis_server(sub)
