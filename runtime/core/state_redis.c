@@ -575,6 +575,13 @@ fail:
   return NULL;
 }
 
+/* Orders the count hash's "MARK HOST" fields by host (totals, with no
+ * host, first). */
+static int state_redis_by_host(const void *a, const void *b) {
+  const char *x = strchr((*(redisReply *const *)a)->str, ' '), *y = strchr((*(redisReply *const *)b)->str, ' ');
+  return !x || !y ? (x != NULL) - (y != NULL) : strcmp(x + 1, y + 1);
+}
+
 int state_redis_hosts(crawl_state *s, state_host_fn fn, void *ud) {
   static const char *const names[] = {"queued", "done", "failed", "skipped", "seen", "leased"};
   state_redis *r = (state_redis *)s;
@@ -583,26 +590,33 @@ int state_redis_hosts(crawl_state *s, state_host_fn fn, void *ud) {
   const char *argv[] = {"HGETALL", key};
   redisReply *rep = state_redis_cmd(r, "counting", 2, argv);
   if (!rep) return -1;
-  /* Fields "MARK HOST" in any order: hosts gathered one at a time. */
-  bool *used = calloc(rep->elements / 2 + 1, sizeof *used);
-  for (size_t i = 0; used && i + 1 < rep->elements; i += 2) {
-    const char *sp = strchr(rep->element[i]->str, ' ');
-    if (used[i / 2] || !sp) continue;
+  /* Field and value replies side by side, sorted as pairs by the field's host. */
+  size_t n = rep->elements / 2;
+  redisReply **pairs = rep->element;
+  for (size_t i = 0; i < n; i++)
+    if (pairs[2 * i]->type != REDIS_REPLY_STRING || pairs[2 * i + 1]->type != REDIS_REPLY_STRING) n = 0;
+  qsort(pairs, n, 2 * sizeof *pairs, state_redis_by_host);
+  for (size_t i = 0; i < n;) {
+    const char *host = strchr(pairs[2 * i]->str, ' ');
+    if (!host) {
+      i++;
+      continue;
+    }
     long long counts[STATE_MARKS] = {0}, leased = 0;
-    for (size_t j = i; j + 1 < rep->elements; j += 2) {
-      const char *f = rep->element[j]->str, *sp2 = strchr(f, ' ');
-      if (used[j / 2] || !sp2 || strcmp(sp2 + 1, sp + 1) != 0) continue;
-      used[j / 2] = true;
-      long long v = strtoll(rep->element[j + 1]->str, NULL, 10);
+    size_t j = i;
+    for (; j < n && strchr(pairs[2 * j]->str, ' ') && strcmp(strchr(pairs[2 * j]->str, ' '), host) == 0; j++) {
+      const char *f = pairs[2 * j]->str;
+      size_t len = (size_t)(strchr(f, ' ') - f);
+      long long v = strtoll(pairs[2 * j + 1]->str, NULL, 10);
       for (int m = 0; m < 6; m++)
-        if (strlen(names[m]) == (size_t)(sp2 - f) && strncmp(f, names[m], (size_t)(sp2 - f)) == 0) {
+        if (strlen(names[m]) == len && strncmp(f, names[m], len) == 0) {
           if (m == 5) leased = v;
           else counts[m] = v;
         }
     }
-    fn(ud, sp + 1, counts, leased);
+    fn(ud, host + 1, counts, leased);
+    i = j;
   }
-  free(used);
   freeReplyObject(rep);
   return 0;
 }
