@@ -27,14 +27,19 @@ local function free_port()
     .. " print(s.getsockname()[1])'"))
 end
 
--- Starts redis-server in dir; returns its port and a stop function.
-local function redis_server(dir)
-  local port = free_port()
-  assert(os.execute(("redis-server --port %d --bind 127.0.0.1 --save '' --appendonly no --dir %s"
-    .. " --daemonize yes --pidfile %s/redis.pid --logfile %s/redis.log"):format(port, quote(dir), quote(dir), quote(dir))))
+-- Starts redis-server in dir (on port, else a free one; with aof, every
+-- write in its append-only file before the reply); returns its port and a
+-- function that SIGKILLs it.
+local function redis_server(dir, port, aof)
+  port = port or free_port()
+  assert(os.execute(("redis-server --port %d --bind 127.0.0.1 --save '' --appendonly %s --appendfsync always"
+    .. " --dir %s --daemonize yes --pidfile %s/redis.pid --logfile %s/redis.log"):format(
+    port, aof and "yes" or "no", quote(dir), quote(dir), quote(dir))))
   assert.is_true(support.wait_for(function() return sh(("redis-cli -p %d ping 2>/dev/null"):format(port)) == "PONG\n" end, 10))
   local function stop()
-    os.execute(("kill -KILL $(cat %s/redis.pid) 2>/dev/null"):format(quote(dir)))
+    os.execute(("kill -KILL $(cat %s/redis.pid) 2>/dev/null; rm -f %s/redis.pid"):format(quote(dir), quote(dir)))
+    -- Gone once nothing answers there.
+    assert.is_true(support.wait_for(function() return sh(("redis-cli -p %d ping 2>/dev/null"):format(port)) ~= "PONG\n" end, 10))
   end
   return port, stop
 end
@@ -134,6 +139,27 @@ describe("a crawl shared in Redis (--frontier)", function()
     code, _, err = support.spawn(run_args("rediss://127.0.0.1:1/x", dir .. "/x.jsonl")):wait(30)
     assert.equal(2, code)
     assert.truthy(err:find("TLS", 1, true), err)
+  end)
+
+  it("Redis restarted mid-crawl (its append-only file kept): the worker says so, waits, and finishes every page", function()
+    local sub = dir .. "/restart"
+    assert(os.execute("mkdir " .. quote(sub)))
+    local rport, stop = redis_server(sub, nil, true)
+    assert.equal("configured", server:post("/config/rd.test", glean.json.encode({pages = PAGES, sleep_ms = 5})))
+    local out = sub .. "/out.jsonl"
+    local w = support.spawn(run_args(("redis://127.0.0.1:%d/re?wait=30"):format(rport), out))
+    assert.is_true(support.wait_for(function() return server:json("/stats/rd.test").requests >= PAGES / 3 end, 30))
+    stop()
+    support.sleep(0.5)
+    local _, stop_again = redis_server(sub, rport, true)
+    local code, _, err = w:wait(60)
+    stop_again()
+    assert.equal(0, code, err)
+    assert.truthy(err:find("Redis lost", 1, true), err)
+    assert.truthy(err:find("reconnected", 1, true), err)
+    local seen = {}
+    for _, u in ipairs(urls(out)) do seen[u] = true end
+    for p = 0, PAGES - 1 do assert.is_true(seen[("http://rd.test/site/%d/"):format(p)], p) end
   end)
 
   it("lost mid-crawl: says so, retries for wait seconds, then exits 2", function()
