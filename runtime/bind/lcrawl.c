@@ -284,6 +284,30 @@ static int lcrawl_hosts(lua_State *L) {
   return 1;
 }
 
+static void lcrawl_push_worker(void *ud, const char *worker, long long age, const char *stats) {
+  lua_State *L = ud;
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, worker);
+  lua_setfield(L, -2, "worker");
+  lua_pushinteger(L, (lua_Integer)age);
+  lua_setfield(L, -2, "age");
+  if (stats) {
+    lua_pushstring(L, stats);
+    lua_setfield(L, -2, "stats");
+  }
+  lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+}
+
+/* f:workers() -> {{worker = "HOST:PID", age = seconds since its last
+ * commit, stats = JSON or nil}, ...} (a frontier in Redis only) */
+static int lcrawl_workers(lua_State *L) {
+  crawl_state *s = lcrawl_check_frontier(L);
+  if (!((lcrawl_frontier *)lua_touserdata(L, 1))->redis) return luaL_error(L, "frontier: workers are Redis's only");
+  lua_newtable(L);
+  if (state_redis_workers(s, lcrawl_push_worker, L) != 0) return lcrawl_state_error(L, s);
+  return 1;
+}
+
 /* f:close(): the state let go of now (a file's: what was not committed is
  * undone) */
 static int lcrawl_close(lua_State *L) {
@@ -397,7 +421,7 @@ void lcrawl_open(lua_State *L) {
     {"allow_host", lcrawl_allow_host}, {"add", lcrawl_add}, {"mark_seen", lcrawl_mark_seen},
     {"next", lcrawl_next}, {"queued", lcrawl_queued}, {"seen", lcrawl_seen}, {"done", lcrawl_done},
     {"refresh", lcrawl_refresh}, {"get", lcrawl_get}, {"put", lcrawl_put}, {"commit", lcrawl_commit},
-    {"hosts", lcrawl_hosts}, {"close", lcrawl_close}, {NULL, NULL},
+    {"hosts", lcrawl_hosts}, {"workers", lcrawl_workers}, {"close", lcrawl_close}, {NULL, NULL},
   };
   luaL_newmetatable(L, LCRAWL_FRONTIER);
   luaL_newlib(L, frontier_methods);

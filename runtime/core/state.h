@@ -99,4 +99,10 @@ crawl_state *state_redis_open(const char *url, const frontier_options *fopts, co
                               size_t errlen);
 int state_redis_hosts(crawl_state *s, state_host_fn fn, void *ud);
 
+/* Each worker of a Redis crawl (its name, "HOST:PID"), the seconds since
+ * its last commit, and its stats (JSON, NULL before its first commit):
+ * a shared state keeps the key "stats" per worker. 0, or -1 (err). */
+typedef void (*state_worker_fn)(void *ud, const char *worker, long long age, const char *stats);
+int state_redis_workers(crawl_state *s, state_worker_fn fn, void *ud);
+
 #endif

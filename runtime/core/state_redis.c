@@ -10,7 +10,9 @@
  *   via     HASH redirect target -> the URL that led there (see mark_seen)
  *   count   HASH "queued"/"leased"/"done"/"failed"/"skipped"/"seen", each
  *           also per host as "MARK HOST": the counters `glean status` reads
- *   kv      HASH the state's get/put (robots.txt rules, ...)
+ *   kv      HASH the state's get/put (robots.txt rules, ...), but "stats":
+ *   stats   HASH worker -> its stats (JSON), each worker's own
+ *   workers HASH worker ("HOST:PID") -> its last commit (s, Redis's clock)
  *   meta    HASH adapter: whose crawl it is
  *
  * Work is leased, not popped: next moves an entry from queue to leased with
@@ -29,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -83,12 +86,14 @@ static const char *const state_redis_scripts[SCRIPTS] = {
   " redis.call('ZADD', p..':leased', now + tonumber(ARGV[1]), e)"
   " count(p, 'queued', host_of(e), -1) count(p, 'leased', host_of(e), 1)"
   " return e",
-  /* commit: ARGV lease_ms, then pairs (what, entry): what 'renew' or a mark */
+  /* commit: ARGV lease_ms, worker, then pairs (what, entry): what 'renew'
+   * or a mark */
   STATE_REDIS_COUNT
   "local p = KEYS[1]"
   " local t = redis.call('TIME')"
   " local expiry = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])"
-  " for i = 2, #ARGV - 1, 2 do"
+  " redis.call('HSET', p..':workers', ARGV[2], t[1])"
+  " for i = 3, #ARGV - 1, 2 do"
   "  local what, e = ARGV[i], ARGV[i + 1]"
   "  if what == 'renew' then redis.call('ZADD', p..':leased', 'XX', expiry, e)"
   "  elseif redis.call('ZREM', p..':leased', e) == 1 then"
@@ -114,6 +119,7 @@ typedef struct {
   double lease, max_wait;
   size_t max_queued;
   char sha[SCRIPTS][41];
+  char worker[300];  /* "HOST:PID": whose stats, whose heartbeat */
   state_redis_page *pages;
   size_t n_pages, cap_pages;
 } state_redis;
@@ -157,17 +163,30 @@ static int state_redis_connect(state_redis *r) {
   return 0;
 }
 
-/* Runs a command; Redis lost, it reconnects with backoff for up to
- * max_wait seconds. The reply (an error reply too), or NULL (err says why). */
+/* Errors that pass: a Redis loading its data after a restart, busy with a
+ * script, or that restarted and so lost the scripts (a reconnect loads
+ * them again). */
+static bool state_redis_transient(const redisReply *rep) {
+  static const char *const kinds[] = {"LOADING", "BUSY", "TRYAGAIN", "NOSCRIPT"};
+  for (size_t i = 0; rep->type == REDIS_REPLY_ERROR && i < sizeof kinds / sizeof *kinds; i++)
+    if (strncmp(rep->str, kinds[i], strlen(kinds[i])) == 0) return true;
+  return false;
+}
+
+/* Runs a command; Redis lost (or not ready), it reconnects with backoff for
+ * up to max_wait seconds. The reply (an error reply too), or NULL (err says
+ * why). */
 static redisReply *state_redis_argv(state_redis *r, int argc, const char **argv, const size_t *lens) {
   double waited = 0, pause = 0.1;
   for (;;) {
-    if (r->c && !r->c->err) {
-      redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
-      if (rep) return rep;
-    }
     char why[200];  /* a copy: err is written below */
     snprintf(why, sizeof why, "%.199s", r->c && r->c->err ? r->c->errstr : r->base.err);
+    if (r->c && !r->c->err) {
+      redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
+      if (rep && !state_redis_transient(rep)) return rep;
+      snprintf(why, sizeof why, "%.199s", rep ? rep->str : r->c->errstr);
+      if (rep) freeReplyObject(rep);
+    }
     if (waited >= r->max_wait) {
       snprintf(r->base.err, sizeof r->base.err, "frontier redis://%s:%d/%s: Redis lost (%s), gave up after %.0f s",
                r->host, r->port, r->name, why, waited);
@@ -193,8 +212,7 @@ static redisReply *state_redis_fail(state_redis *r, redisReply *rep, const char 
   return rep;
 }
 
-/* Runs script with args (after KEYS[1] = NAME); a script Redis lost (it
- * restarted) is loaded again. The reply, or NULL (err). */
+/* Runs script with args (after KEYS[1] = NAME): the reply, or NULL (err). */
 static redisReply *state_redis_eval(state_redis *r, int script, int argc, const char **args, const size_t *lens,
                                     const char *doing) {
   const char **argv = malloc((size_t)(argc + 4) * sizeof *argv);
@@ -208,15 +226,8 @@ static redisReply *state_redis_eval(state_redis *r, int script, int argc, const 
   argv[0] = "EVALSHA", argv[2] = "1", argv[3] = r->name;
   alen[0] = 7, alen[2] = 1, alen[3] = strlen(r->name);
   for (int i = 0; i < argc; i++) argv[i + 4] = args[i], alen[i + 4] = lens ? lens[i] : strlen(args[i]);
-  redisReply *rep = NULL;
-  for (int attempt = 0; attempt < 2; attempt++) {
-    argv[1] = r->sha[script], alen[1] = strlen(r->sha[script]);
-    rep = state_redis_argv(r, argc + 4, argv, alen);
-    if (!rep || rep->type != REDIS_REPLY_ERROR || strncmp(rep->str, "NOSCRIPT", 8) != 0) break;
-    freeReplyObject(rep);
-    rep = NULL;
-    if (state_redis_connect(r) != 0) break;
-  }
+  argv[1] = r->sha[script], alen[1] = strlen(r->sha[script]);
+  redisReply *rep = state_redis_argv(r, argc + 4, argv, alen);
   free(argv);
   free(alen);
   return rep ? state_redis_fail(r, rep, doing) : NULL;
@@ -396,10 +407,13 @@ static int state_redis_get(crawl_state *s, const char *key, buf *out) {
   return found;
 }
 
+/* "stats" are the worker's own: in NAME:stats under its name. */
 static int state_redis_put(crawl_state *s, const char *key, const void *val, size_t len) {
   state_redis *r = (state_redis *)s;
   char hash[300];
-  snprintf(hash, sizeof hash, "%s:kv", r->name);
+  bool stats = strcmp(key, "stats") == 0;
+  snprintf(hash, sizeof hash, "%s:%s", r->name, stats ? "stats" : "kv");
+  if (stats) key = r->worker;
   const char *argv[] = {"HSET", hash, key, val};
   size_t lens[] = {4, strlen(hash), strlen(key), len};
   redisReply *rep = state_redis_fail(r, state_redis_argv(r, 4, argv, lens), "writing a key");
@@ -409,12 +423,12 @@ static int state_redis_put(crawl_state *s, const char *key, const void *val, siz
 }
 
 /* The marks noted since the last commit acknowledged (their leases
- * removed, counted), the other pages in hand renewed: one script. */
+ * removed, counted), the other pages in hand renewed, the worker's
+ * heartbeat: one script. */
 static int state_redis_commit(crawl_state *s) {
   static const char *const marks[STATE_MARKS] = {"queued", "done", "failed", "skipped", "seen"};
   state_redis *r = (state_redis *)s;
-  if (!r->n_pages) return 0;
-  int argc = 1 + 2 * (int)r->n_pages;
+  int argc = 2 + 2 * (int)r->n_pages;
   const char **args = malloc((size_t)argc * sizeof *args);
   if (!args) {
     snprintf(s->err, sizeof s->err, "frontier: out of memory");
@@ -422,10 +436,10 @@ static int state_redis_commit(crawl_state *s) {
   }
   char lease[32];
   snprintf(lease, sizeof lease, "%.0f", r->lease * 1000);
-  args[0] = lease;
+  args[0] = lease, args[1] = r->worker;
   for (size_t i = 0; i < r->n_pages; i++) {
-    args[1 + 2 * i] = r->pages[i].mark < 0 ? "renew" : marks[r->pages[i].mark];
-    args[2 + 2 * i] = r->pages[i].entry;
+    args[2 + 2 * i] = r->pages[i].mark < 0 ? "renew" : marks[r->pages[i].mark];
+    args[3 + 2 * i] = r->pages[i].entry;
   }
   redisReply *rep = state_redis_eval(r, SCRIPT_COMMIT, argc, args, NULL, "committing");
   free(args);
@@ -543,6 +557,9 @@ crawl_state *state_redis_open(const char *url, const frontier_options *fopts, co
     return NULL;
   }
   r->base.ops = &state_redis_ops;
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  snprintf(r->worker, sizeof r->worker, "%s:%ld", host, (long)getpid());
   r->max_queued = fopts ? fopts->max_queued : 0;
   if (state_redis_parse(r, url, err, errlen) != 0) goto fail;
   if (!(r->f = frontier_new(fopts))) {
@@ -619,4 +636,29 @@ int state_redis_hosts(crawl_state *s, state_host_fn fn, void *ud) {
   }
   freeReplyObject(rep);
   return 0;
+}
+
+int state_redis_workers(crawl_state *s, state_worker_fn fn, void *ud) {
+  state_redis *r = (state_redis *)s;
+  char workers[300], stats[300];
+  snprintf(workers, sizeof workers, "%s:workers", r->name);
+  snprintf(stats, sizeof stats, "%s:stats", r->name);
+  const char *time_argv[] = {"TIME"}, *workers_argv[] = {"HGETALL", workers}, *stats_argv[] = {"HGETALL", stats};
+  redisReply *now = state_redis_cmd(r, "reading the clock", 1, time_argv), *w = NULL, *st = NULL;
+  if (now) w = state_redis_cmd(r, "listing the workers", 2, workers_argv);
+  if (w) st = state_redis_cmd(r, "listing the workers", 2, stats_argv);
+  int rc = st && now->type == REDIS_REPLY_ARRAY && now->elements == 2 ? 0 : -1;
+  if (rc < 0 && st) snprintf(s->err, sizeof s->err, "frontier redis://%s:%d/%s: TIME: not a time", r->host,
+                             r->port, r->name);
+  for (size_t i = 0; rc == 0 && i + 1 < w->elements; i += 2) {
+    const char *json = NULL;
+    for (size_t j = 0; j + 1 < st->elements && !json; j += 2)
+      if (strcmp(st->element[j]->str, w->element[i]->str) == 0) json = st->element[j + 1]->str;
+    fn(ud, w->element[i]->str, strtoll(now->element[0]->str, NULL, 10) - strtoll(w->element[i + 1]->str, NULL, 10),
+       json);
+  }
+  if (now) freeReplyObject(now);
+  if (w) freeReplyObject(w);
+  if (st) freeReplyObject(st);
+  return rc;
 }

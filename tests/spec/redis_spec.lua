@@ -110,6 +110,16 @@ describe("a crawl shared in Redis (--frontier)", function()
     local code, status = support.run({"status", ("redis://127.0.0.1:%d/crawl1"):format(port)})
     assert.equal(0, code)
     assert.truthy(status:find(("all hosts: queued 0  leased 0  done %d  failed 0"):format(PAGES), 1, true), status)
+    -- Each worker's stats under its name: the two that finished say so,
+    -- and their pages with the dead one's make the crawl's (and more).
+    assert.truthy(status:find("workers: 3\n", 1, true), status)
+    local finished, pages = 0, 0
+    for n, fin in status:gmatch(":%d+: last commit %d+ s ago, pages (%d+), records %d+, failed 0([^\n]*)") do
+      pages = pages + tonumber(n)
+      if fin == " (finished)" then finished = finished + 1 end
+    end
+    assert.equal(2, finished, status)
+    assert.is_true(pages >= PAGES - 8 * 3, status)
     -- Fetched once each, but for pages the dead worker held (at-least-once).
     local twice = 0
     for path, hits in pairs(server:json("/stats/rd.test").hits) do

@@ -460,6 +460,15 @@ function cli.status(args)
   io.stdout:write(("frontier %s\n"):format(where:gsub("//[^@/]*@", "//")))
   io.stdout:write("all hosts: ", counts(all), "\n")
   for _, h in ipairs(hosts) do io.stdout:write("  ", h.host, ": ", counts(h), "\n") end
+  -- Each worker's heartbeat is its last commit (every --state-commit s).
+  local workers = st:workers()
+  table.sort(workers, function(a, b) return a.worker < b.worker end)
+  io.stdout:write(("workers: %d\n"):format(#workers))
+  for _, w in ipairs(workers) do
+    local s = w.stats and glean.json.decode(w.stats) or {}
+    io.stdout:write(("  %s: last commit %d s ago, pages %d, records %d, failed %d%s\n"):format(
+      w.worker, w.age, s.pages or 0, s.records or 0, s.failed or 0, s.pages_per_second and " (finished)" or ""))
+  end
   st:close()
   return 0
 end

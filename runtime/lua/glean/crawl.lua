@@ -316,8 +316,8 @@ function crawl.run(adapter, options)
   local _ <close> = setmetatable({}, {__close = function() frontier:close() end})
   local state = settings.state ~= nil or settings.frontier ~= nil
   -- Shared with other processes (Redis): the sinks and stats are each
-  -- worker's own, not the state's; pages in hand are leased, the leases
-  -- renewed by every commit.
+  -- worker's own (its stats kept in Redis under its name, not resumed);
+  -- pages in hand are leased, the leases renewed by every commit.
   local shared = settings.frontier ~= nil
   local records = state and require "glean.records"
 
@@ -474,10 +474,8 @@ function crawl.run(adapter, options)
   local last_commit, committed = now(), 0
   local function commit()
     records.flush()
-    if not shared then
-      frontier:put("sinks", glean.json.encode(records.positions()))
-      frontier:put("stats", glean.json.encode(totals()))
-    end
+    if not shared then frontier:put("sinks", glean.json.encode(records.positions())) end
+    frontier:put("stats", glean.json.encode(totals()))
     if reader then
       local at = reader:where()
       at.files, at.name = warc_files, nil
