@@ -142,6 +142,18 @@ describe("a crawl shared in Redis (--frontier)", function()
     assert.equal(before, server:json("/stats/rd.test").requests)
   end)
 
+  it("glean status PATH prints a --state file, as glean state does", function()
+    assert.equal("configured", server:post("/config/sf.test", glean.json.encode({pages = 5})))
+    local state = dir .. "/small.state"
+    local code, _, err = support.run({"run", adapter, "http://sf.test/site/0/", "--mirror",
+      ("http://sf.test=%s/v/sf.test"):format(server.base), "--state", state, "--out", dir .. "/small.jsonl", "--progress", "0"})
+    assert.equal(0, code, err)
+    local out
+    code, out = support.run({"status", state})
+    assert.equal(0, code)
+    assert.truthy(out:find("all hosts: queued 0  done 5  failed 0", 1, true), out)
+  end)
+
   it("refuses a Redis it cannot reach at the start, and rediss://, with exit 2", function()
     local code, _, err = support.spawn(run_args(("redis://127.0.0.1:%d/x"):format(free_port()), dir .. "/x.jsonl")):wait(30)
     assert.equal(2, code)
