@@ -30,16 +30,19 @@ end
 -- Starts redis-server in dir (on port, else a free one; with aof, every
 -- write in its append-only file before the reply); returns its port and a
 -- function that SIGKILLs it.
-local function redis_server(dir, port, aof)
+local function redis_server(dir, port, aof, password)
   port = port or free_port()
   assert(os.execute(("redis-server --port %d --bind 127.0.0.1 --save '' --appendonly %s --appendfsync always"
-    .. " --dir %s --daemonize yes --pidfile %s/redis.pid --logfile %s/redis.log"):format(
-    port, aof and "yes" or "no", quote(dir), quote(dir), quote(dir))))
-  assert.is_true(support.wait_for(function() return sh(("redis-cli -p %d ping 2>/dev/null"):format(port)) == "PONG\n" end, 10))
+    .. " --dir %s --daemonize yes --pidfile %s/redis.pid --logfile %s/redis.log%s"):format(
+    port, aof and "yes" or "no", quote(dir), quote(dir), quote(dir), password and " --requirepass " .. password or "")))
+  -- Up once it answers (NOAUTH: it answers too).
+  local function up() return sh(("redis-cli -p %d ping 2>&1"):format(port)):find("PONG\n") or false end
+  local function answers() return up() or sh(("redis-cli -p %d ping 2>&1"):format(port)):find("NOAUTH") end
+  assert.is_true(support.wait_for(function() return answers() and true end, 10))
   local function stop()
     os.execute(("kill -KILL $(cat %s/redis.pid) 2>/dev/null; rm -f %s/redis.pid"):format(quote(dir), quote(dir)))
     -- Gone once nothing answers there.
-    assert.is_true(support.wait_for(function() return sh(("redis-cli -p %d ping 2>/dev/null"):format(port)) ~= "PONG\n" end, 10))
+    assert.is_true(support.wait_for(function() return not answers() end, 10))
   end
   return port, stop
 end
@@ -152,6 +155,22 @@ describe("a crawl shared in Redis (--frontier)", function()
     code, out = support.run({"status", state})
     assert.equal(0, code)
     assert.truthy(out:find("all hosts: queued 0  done 5  failed 0", 1, true), out)
+  end)
+
+  it("takes Redis's password from the URL or REDISCLI_AUTH, and says when it is missing", function()
+    local sub = dir .. "/auth"
+    assert(os.execute("mkdir " .. quote(sub)))
+    local aport, stop = redis_server(sub, nil, false, "s3cret")
+    local code, out, err = support.run({"status", ("redis://127.0.0.1:%d/a"):format(aport)})
+    assert.equal(2, code)
+    assert.truthy(err:find("NOAUTH", 1, true), err)
+    code, out, err = support.run({"status", ("redis://:s3cret@127.0.0.1:%d/a"):format(aport)})
+    assert.equal(0, code, err)
+    assert.falsy(out:find("s3cret", 1, true), out)  -- not printed
+    code, out, err = support.run({"status", ("redis://127.0.0.1:%d/a"):format(aport)}, nil, "export REDISCLI_AUTH=s3cret")
+    assert.equal(0, code, err)
+    assert.truthy(out:find("all hosts: queued 0", 1, true), out)
+    stop()
   end)
 
   it("refuses a Redis it cannot reach at the start, and rediss://, with exit 2", function()
