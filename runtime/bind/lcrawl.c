@@ -1,5 +1,6 @@
 /* lcrawl.c — the crawl's C parts for Lua: the frontier (a crawl state,
- * state.h: in memory, or in a --state file), robots.txt rules, sitemaps,
+ * state.h: in memory, in a --state file, or shared in Redis with
+ * --frontier), robots.txt rules, sitemaps,
  * and URL helpers (canonical form, resolution). The crawl loop that uses
  * them is runtime/lua/glean/crawl.lua. */
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 typedef struct lcrawl_frontier {
   crawl_state *s;
+  bool redis;       /* s is state_redis's */
   canon_options canon;
   char **tracking;  /* owned copies of the tracking-parameter names */
 } lcrawl_frontier;
@@ -80,9 +82,10 @@ static int lcrawl_frontier_gc(lua_State *L) {
 }
 
 /* glean.frontier{max_depth = n, max_queued = n, allow_subdomains = bool,
- * tracking = {"utm_*", ...}, state = PATH, adapter = NAME, readonly = bool}
- * -> Frontier; in memory without state, else in the state file PATH (its
- * refusals raised as errors that name it). */
+ * tracking = {"utm_*", ...}, state = PATH, frontier = "redis://...",
+ * adapter = NAME, readonly = bool} -> Frontier; in memory without state or
+ * frontier, else in the state file PATH or in Redis (refusals raised as
+ * errors that name it). */
 static int lcrawl_frontier_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   frontier_options opts = {.max_depth = -1, .mem = lglean_mem(L)};
@@ -110,6 +113,17 @@ static int lcrawl_frontier_new(lua_State *L) {
   }
   lua_pop(L, 1);
   const char *path = lua_getfield(L, 1, "state") == LUA_TNIL ? NULL : luaL_checkstring(L, -1);
+  const char *redis = lua_getfield(L, 1, "frontier") == LUA_TNIL ? NULL : luaL_checkstring(L, -1);
+  if (path && redis) return luaL_error(L, "frontier: give state or frontier, not both");
+  if (redis) {
+    const char *adapter = lua_getfield(L, 1, "adapter") == LUA_TNIL ? NULL : luaL_checkstring(L, -1);
+    char err[600];
+    opts.mem = NULL;  /* as a file's, below */
+    if (!(lf->s = state_redis_open(redis, &opts, adapter, err, sizeof err))) return luaL_error(L, "%s", err);
+    lf->redis = true;
+    lua_settop(L, 2);
+    return 1;
+  }
   if (!path) {
     if (!(lf->s = state_mem_new(&opts))) return luaL_error(L, "out of memory");
     lua_settop(L, 2);
@@ -245,12 +259,14 @@ static int lcrawl_commit(lua_State *L) {
   return 0;
 }
 
-static void lcrawl_push_host(void *ud, const char *host, const long long counts[STATE_MARKS]) {
+static void lcrawl_push_host(void *ud, const char *host, const long long counts[STATE_MARKS], long long leased) {
   static const char *const names[STATE_MARKS] = {"queued", "done", "failed", "skipped", "seen"};
   lua_State *L = ud;
-  lua_createtable(L, 0, STATE_MARKS + 1);
+  lua_createtable(L, 0, STATE_MARKS + 2);
   lua_pushstring(L, host);
   lua_setfield(L, -2, "host");
+  lua_pushinteger(L, (lua_Integer)leased);
+  lua_setfield(L, -2, "leased");
   for (int i = 0; i < STATE_MARKS; i++) {
     lua_pushinteger(L, (lua_Integer)counts[i]);
     lua_setfield(L, -2, names[i]);
@@ -258,12 +274,37 @@ static void lcrawl_push_host(void *ud, const char *host, const long long counts[
   lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
 }
 
-/* f:hosts() -> {{host =, queued =, done =, failed =, skipped =, seen =}, ...}
- * (a state file's; in memory, none) */
+/* f:hosts() -> {{host =, queued =, leased =, done =, failed =, skipped =,
+ * seen =}, ...} (a state file's or Redis's; in memory, an error) */
 static int lcrawl_hosts(lua_State *L) {
   crawl_state *s = lcrawl_check_frontier(L);
+  bool redis = ((lcrawl_frontier *)lua_touserdata(L, 1))->redis;
   lua_newtable(L);
-  if (state_sqlite_hosts(s, lcrawl_push_host, L) != 0) return lcrawl_state_error(L, s);
+  if ((redis ? state_redis_hosts : state_sqlite_hosts)(s, lcrawl_push_host, L) != 0) return lcrawl_state_error(L, s);
+  return 1;
+}
+
+static void lcrawl_push_worker(void *ud, const char *worker, long long age, const char *stats) {
+  lua_State *L = ud;
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, worker);
+  lua_setfield(L, -2, "worker");
+  lua_pushinteger(L, (lua_Integer)age);
+  lua_setfield(L, -2, "age");
+  if (stats) {
+    lua_pushstring(L, stats);
+    lua_setfield(L, -2, "stats");
+  }
+  lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+}
+
+/* f:workers() -> {{worker = "HOST:PID", age = seconds since its last
+ * commit, stats = JSON or nil}, ...} (a frontier in Redis only) */
+static int lcrawl_workers(lua_State *L) {
+  crawl_state *s = lcrawl_check_frontier(L);
+  if (!((lcrawl_frontier *)lua_touserdata(L, 1))->redis) return luaL_error(L, "frontier: workers are Redis's only");
+  lua_newtable(L);
+  if (state_redis_workers(s, lcrawl_push_worker, L) != 0) return lcrawl_state_error(L, s);
   return 1;
 }
 
@@ -380,7 +421,7 @@ void lcrawl_open(lua_State *L) {
     {"allow_host", lcrawl_allow_host}, {"add", lcrawl_add}, {"mark_seen", lcrawl_mark_seen},
     {"next", lcrawl_next}, {"queued", lcrawl_queued}, {"seen", lcrawl_seen}, {"done", lcrawl_done},
     {"refresh", lcrawl_refresh}, {"get", lcrawl_get}, {"put", lcrawl_put}, {"commit", lcrawl_commit},
-    {"hosts", lcrawl_hosts}, {"close", lcrawl_close}, {NULL, NULL},
+    {"hosts", lcrawl_hosts}, {"workers", lcrawl_workers}, {"close", lcrawl_close}, {NULL, NULL},
   };
   luaL_newmetatable(L, LCRAWL_FRONTIER);
   luaL_newlib(L, frontier_methods);

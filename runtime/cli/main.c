@@ -1,5 +1,5 @@
 /* main.c — the glean command: runs Lua scripts with the glean library, and
- * dispatches the subcommands (run, test, shell, state) that drive adapters.
+ * dispatches the subcommands (run, test, shell, state, status) that drive adapters.
  *
  *   glean SCRIPT.lua [ARGS...]   run a script; `arg` as lua sets it
  *   glean -e CODE                run a chunk of code
@@ -26,6 +26,7 @@ static const char usage[] =
   "       glean test ADAPTER --expect F  compare an adapter's records with F's (glean test --help)\n"
   "       glean shell URL|FILE           a Lua prompt with the page loaded, to try selectors\n"
   "       glean state PATH               what a crawl state file (glean run --state) holds\n"
+  "       glean status PATH|redis://...  a crawl's progress: its state file, or its --frontier\n"
   "       glean --version                print the version\n"
   "       glean --help                   print this help\n"
   "\n"
@@ -176,7 +177,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "test") == 0 || strcmp(argv[1], "shell") == 0 ||
-      strcmp(argv[1], "state") == 0)
+      strcmp(argv[1], "state") == 0 || strcmp(argv[1], "status") == 0)
     return cli_subcommand(argc, argv);
   int is_code = strcmp(argv[1], "-e") == 0;
   if (is_code && argc < 3) {

@@ -5,8 +5,9 @@
  * durable together by commit. Two backends: in memory (state_mem, the
  * frontier alone: nothing outlives the process) and SQLite (state_sqlite:
  * a crawl resumes from its last commit; the seen set and the queue on disk,
- * in memory that does not grow with them). A shared store (Redis) fits the
- * same calls; leases on handed-out URLs would be its addition.
+ * in memory that does not grow with them); and Redis (state_redis: one
+ * crawl shared by many processes, each page handed out leased until done
+ * is committed).
  *
  * Between commits, changes are provisional: a crash takes the state back to
  * the last commit, where the pages handed out but not marked done are
@@ -83,8 +84,25 @@ crawl_state *state_sqlite_open(const char *path, const frontier_options *fopts,
                                const state_sqlite_options *opts, char *err, size_t errlen);
 
 /* For each host, how many of its URLs are in each mark (counts indexed by
- * state_mark). 0, or -1 (err). */
-typedef void (*state_host_fn)(void *ud, const char *host, const long long counts[STATE_MARKS]);
+ * state_mark), and how many of the queued are handed out under a lease
+ * (Redis; a file keeps none). 0, or -1 (err). */
+typedef void (*state_host_fn)(void *ud, const char *host, const long long counts[STATE_MARKS], long long leased);
 int state_sqlite_hosts(crawl_state *s, state_host_fn fn, void *ud);
+
+/* Opens the crawl at redis://[[USER]:PASS@]HOST[:PORT]/NAME[?lease=S&wait=S]
+ * (the password else from REDISCLI_AUTH; lease: seconds a page handed out
+ * stays leased unrenewed, default 60; wait: seconds of retries once Redis
+ * is lost, default 60), for adapter (a crawl of another is refused; NULL:
+ * any, to inspect it). NULL with why in err: a bad URL, rediss://, Redis
+ * unreachable (no retries at the start). */
+crawl_state *state_redis_open(const char *url, const frontier_options *fopts, const char *adapter, char *err,
+                              size_t errlen);
+int state_redis_hosts(crawl_state *s, state_host_fn fn, void *ud);
+
+/* Each worker of a Redis crawl (its name, "HOST:PID"), the seconds since
+ * its last commit, and its stats (JSON, NULL before its first commit):
+ * a shared state keeps the key "stats" per worker. 0, or -1 (err). */
+typedef void (*state_worker_fn)(void *ud, const char *worker, long long age, const char *stats);
+int state_redis_workers(crawl_state *s, state_worker_fn fn, void *ud);
 
 #endif

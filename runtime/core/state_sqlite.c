@@ -742,7 +742,7 @@ int state_sqlite_hosts(crawl_state *s, state_host_fn fn, void *ud) {
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *h = (const char *)sqlite3_column_text(st, 0);
     if (host && strcmp(host, h) != 0) {
-      fn(ud, host, counts);
+      fn(ud, host, counts, 0);
       memset(counts, 0, sizeof counts);
       free(host);
       host = NULL;
@@ -751,7 +751,7 @@ int state_sqlite_hosts(crawl_state *s, state_host_fn fn, void *ud) {
     int mark = sqlite3_column_int(st, 1);
     if (mark >= 0 && mark < STATE_MARKS) counts[mark] += sqlite3_column_int64(st, 2);
   }
-  if (host) fn(ud, host, counts);
+  if (host) fn(ud, host, counts, 0);
   free(host);
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? 0 : state_sqlite_fail(q, "counting");

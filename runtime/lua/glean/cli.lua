@@ -3,6 +3,7 @@
 --   glean shell URL|FILE                   a REPL with the page loaded
 --   glean test ADAPTER --expect FILE       an adapter's records against FILE's
 --   glean state PATH                       what a crawl state file holds
+--   glean status PATH|redis://HOST:PORT/NAME  a crawl's progress, from either
 -- Each returns the process exit status.
 local glean = require "glean"
 local sandbox = require "glean.sandbox"
@@ -63,6 +64,15 @@ options:
                         pages of the last second before a kill come again)
   --state-commit SECONDS  time between commits of the state (default 1; 0: after
                         every page)
+  --frontier redis://[[USER]:PASS@]HOST[:PORT]/NAME[?lease=S&wait=S]
+                        share the crawl's state (queue, seen URLs, pages done,
+                        robots.txt rules) in Redis under keys NAME:*, so that any
+                        number of glean run processes with the same adapter and
+                        frontier crawl it together; each page is leased (S seconds,
+                        default 60) until its records are written, so a worker that
+                        dies loses nothing (its pages are fetched again). Password
+                        also from REDISCLI_AUTH; Redis lost mid-crawl: retries for
+                        wait seconds (default 60), then exits 2
   --cache PATH          keep every response (GET and HEAD; final URL, status,
                         headers, body, redirects) in the SQLite file PATH, and
                         answer later requests from it (several runs may share it)
@@ -121,7 +131,7 @@ local OPTIONS = {
   ["time-limit-seconds"] = {"limit", "time_limit_seconds"},
   out = {"out", "out"}, format = {"choice", "format", {jsonl = true, csv = true, sqlite = true}},
   table = {"string", "table"}, fsync = {"choice", "fsync", {never = true, batch = true, always = true}},
-  state = {"string", "state"}, ["state-commit"] = {"number", "state_commit"},
+  state = {"string", "state"}, frontier = {"string", "frontier"}, ["state-commit"] = {"number", "state_commit"},
   ["warc-in"] = {"out", "warc_in"},
   cache = {"string", "cache"}, ["cache-mode"] = {"choice", "cache_mode", {fresh = true, always = true, refresh = true}},
   offline = {"switch", "offline"},
@@ -416,6 +426,48 @@ function cli.state(args)
       out:write(("WARC input: file %d of %d (%s), next record at %d:%d (gzip member : bytes into it)\n"):format(
         warc.file, #files, files[warc.file], warc.member, warc.skip))
     end
+  end
+  st:close()
+  return 0
+end
+
+local STATUS_USAGE = "usage: glean status PATH|redis://HOST:PORT/NAME   (a crawl's progress)\n"
+
+-- glean status redis://HOST:PORT/NAME: a shared crawl's counters, per host;
+-- glean status PATH: glean state's.
+function cli.status(args)
+  local where = args[1]
+  if not where or where == "--help" or where == "-h" then
+    io[where and "stdout" or "stderr"]:write(STATUS_USAGE)
+    return where and 0 or 2
+  end
+  if not where:find("^rediss?://") then return cli.state(args) end
+  local ok, st = pcall(glean.frontier, {frontier = where})
+  if not ok then
+    io.stderr:write("glean: ", (tostring(st):gsub("^%[glean%][^:]*:%d+: ", "")), "\n")
+    return 2
+  end
+  local hosts, all = st:hosts(), {queued = 0, leased = 0, done = 0, failed = 0, skipped = 0, seen = 0}
+  for _, h in ipairs(hosts) do
+    for k in pairs(all) do all[k] = all[k] + h[k] end
+  end
+  table.sort(hosts, function(a, b) return a.host < b.host end)
+  -- Queued counts the pages waiting, leased those handed out and not done.
+  local function counts(c)
+    return ("queued %d  leased %d  done %d  failed %d  skipped %d  seen %d"):format(
+      c.queued, c.leased, c.done, c.failed, c.skipped, c.seen)
+  end
+  io.stdout:write(("frontier %s\n"):format(where:gsub("//[^@/]*@", "//")))
+  io.stdout:write("all hosts: ", counts(all), "\n")
+  for _, h in ipairs(hosts) do io.stdout:write("  ", h.host, ": ", counts(h), "\n") end
+  -- Each worker's heartbeat is its last commit (every --state-commit s).
+  local workers = st:workers()
+  table.sort(workers, function(a, b) return a.worker < b.worker end)
+  io.stdout:write(("workers: %d\n"):format(#workers))
+  for _, w in ipairs(workers) do
+    local s = w.stats and glean.json.decode(w.stats) or {}
+    io.stdout:write(("  %s: last commit %d s ago, pages %d, records %d, failed %d%s\n"):format(
+      w.worker, w.age, s.pages or 0, s.records or 0, s.failed or 0, s.pages_per_second and " (finished)" or ""))
   end
   st:close()
   return 0

@@ -55,6 +55,7 @@ local OPTION_TYPES = {
   memory_limit = "number", time_limit = "number", time_limit_seconds = "number", -- adapter code's limits (glean.sandbox)
   out = "table", format = "string", table = "string", fsync = "string", -- where records go (glean.sink)
   state = "string", state_commit = "number",  -- the crawl state file (--state)
+  frontier = "string",                        -- the crawl state shared in Redis (--frontier)
   warc_in = "table", warc_data = "string",    -- pages from WARC files, or from WARC records in memory
   cache = "string", cache_mode = "string", offline = "boolean",  -- the HTTP cache (--cache)
   warc_out = "string", warc_max_size = "number",  -- every exchange into WARC files (--warc-out)
@@ -72,7 +73,7 @@ local ADAPTER_MAY = {
   max_body = "lower", grace = "lower",
   stats_file = "caller", urls = "caller", mirrors = "caller", progress = "caller", on_error = "caller",
   out = "caller", format = "caller", table = "caller", fsync = "caller",
-  state = "caller", state_commit = "caller", warc_in = "caller", warc_data = "caller",
+  state = "caller", state_commit = "caller", frontier = "caller", warc_in = "caller", warc_data = "caller",
   cache = "caller", cache_mode = "caller", offline = "caller",
   warc_out = "caller", warc_max_size = "caller",
 }
@@ -309,18 +310,24 @@ function crawl.run(adapter, options)
   local made_frontier, frontier = pcall(glean.frontier, {
     max_depth = settings.depth, max_queued = settings.max_queued, tracking = settings.tracking,
     allow_subdomains = settings.allow_subdomains,
-    state = settings.state, adapter = settings.state and adapter_name(adapter, where),
+    state = settings.state, frontier = settings.frontier,
+    adapter = (settings.state or settings.frontier) and adapter_name(adapter, where),
   })
   if not made_frontier then error((tostring(frontier):gsub("^%[glean%][^:]*:%d+: ", "")), 0) end
   -- A state file is let go of however the crawl ends: an error undoes
   -- what was not committed, as a kill would.
   local _ <close> = setmetatable({}, {__close = function() frontier:close() end})
-  local state = settings.state ~= nil
+  local state = settings.state ~= nil or settings.frontier ~= nil
+  -- Shared with other processes (Redis): the sinks and stats are each
+  -- worker's own (its stats kept in Redis under its name, not resumed);
+  -- pages in hand are leased, the leases renewed by every commit.
+  local shared = settings.frontier ~= nil
   local records = state and require "glean.records"
 
   local warc = settings.warc_in ~= nil or settings.warc_data ~= nil
   local seeds = settings.urls and #settings.urls > 0 and settings.urls or adapter.start_urls or {}
   if warc then seeds = {} end
+  if warc and shared then error("--frontier: WARC input (--warc-in) is not crawled through a shared frontier", 0) end
   if #seeds == 0 and not warc then error(where .. ": no URLs to crawl (give some, or set start_urls)", 0) end
   for _, host in ipairs(adapter.allowed_hosts or {}) do frontier:allow_host(host) end
   for _, url in ipairs(adapter.start_urls or {}) do
@@ -340,7 +347,7 @@ function crawl.run(adapter, options)
   -- records of pages not marked done then go, to be written again), and
   -- its stats where they were.
   local base = {elapsed = 0, requests = 0, retries = 0, warc_records = 0, warc_skipped = 0}
-  if state then
+  if state and not shared then
     local positions = frontier:get("sinks")
     if positions then records.rewind(glean.json.decode(positions)) end
     local kept = frontier:get("stats")
@@ -352,6 +359,8 @@ function crawl.run(adapter, options)
       stats.started = kept.started or stats.started
       for k, v in pairs(kept.dropped or {}) do stats.dropped[k] = v end
     end
+  end
+  if state then
     for i, rule in ipairs(adapter.pages) do
       if rule.refresh then
         local n = frontier:refresh(i, rule.refresh)
@@ -468,7 +477,7 @@ function crawl.run(adapter, options)
   local last_commit, committed = now(), 0
   local function commit()
     records.flush()
-    frontier:put("sinks", glean.json.encode(records.positions()))
+    if not shared then frontier:put("sinks", glean.json.encode(records.positions())) end
     frontier:put("stats", glean.json.encode(totals()))
     if reader then
       local at = reader:where()
@@ -747,7 +756,7 @@ function crawl.run(adapter, options)
     end
     local pending = (not warc or handlers > 0 or engine:pending() > 0) and sched.step(engine, 50) or 0
     if #outputs > 0 and now() - last_flush >= 1 then flush_outputs() end
-    if state and finished > committed
+    if state and (finished > committed or shared)
         and (finished - committed >= COMMIT_PAGES or now() - last_commit >= settings.state_commit) then
       commit()
     end
