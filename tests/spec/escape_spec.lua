@@ -90,6 +90,8 @@ return {start_urls = urls, settings = settings, pages = {
     contained(leak("io.lines(SECRET)()"), {rule = rule})
     contained(leak("dofile(SECRET)"), {rule = rule})
     contained(leak("loadfile(OUTSIDE .. '/secret.txt')"), {rule = rule})
+    -- An archive anywhere is the caller's input (glean run --warc-in), not the adapter's.
+    contained("glean.warc({SECRET}):next()", {rule = "glean.warc (archives are the caller's input"})
     contained(leak("io.open('link/secret.txt'):read('a')"), {rule = rule,
       prepare = function(dir) assert(os.execute(("ln -s %s %s/link"):format(support.quote(outside), support.quote(dir)))) end})
   end)

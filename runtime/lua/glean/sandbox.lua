@@ -269,6 +269,8 @@ local NOT_FOR_ADAPTERS = {
   session = "glean.session (it runs an engine of its own and blocks the crawl's loop; the crawl's own"
     .. " per-host politeness applies to glean.fetch)",
   set_outputs = "glean.set_outputs (where records go is the caller's)",
+  warc = "glean.warc (archives are the caller's input: glean run --warc-in; it would read files outside the"
+    .. " adapter's folder)",
 }
 
 -- Request options only the caller sets: where requests go, what they trust.
