@@ -417,8 +417,7 @@ static int ldom_closest(lua_State *L) {
 /* ---- text, markup, attributes --------------------------------------------- */
 
 /* The text's walk is charged a step a node (it can visit many to find
- * little text) and one each LDOM_TEXT_BYTES bytes it copies. */
-#define LDOM_TEXT_BYTES 16
+ * little text) and one each LGLEAN_STEP_BYTES bytes it copies. */
 
 typedef enum { LDOM_TEXT_SQUASHED, LDOM_TEXT_RAW, LDOM_TEXT_READER } ldom_text_kind;
 
@@ -466,7 +465,7 @@ static void ldom_push_text(lua_State *L, GumboNode *n, ldom_text_kind kind, int 
   if (kind == LDOM_TEXT_SQUASHED && b.data) b.len = text_squash(b.data, b.len);
   lglean_push_buf(L, &b);
   if (skip.sel) ldom_budget_end(L, &skip.budget);
-  llimits_spend(L, (lua_Integer)(visited + bytes / LDOM_TEXT_BYTES));
+  llimits_spend(L, (lua_Integer)(visited + bytes / LGLEAN_STEP_BYTES));
 }
 
 /* target:text([opts]) -> textContent with white space collapsed and trimmed */

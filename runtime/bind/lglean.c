@@ -165,6 +165,7 @@ static int lglean_squash(lua_State *L) {
   char *p = luaL_buffinitsize(L, &b, len);
   memcpy(p, s, len);
   luaL_pushresultsize(&b, text_squash(p, len));
+  llimits_spend(L, (lua_Integer)(len / LGLEAN_STEP_BYTES));
   return 1;
 }
 
@@ -180,6 +181,7 @@ static int lglean_unescape(lua_State *L) {
   luaL_Buffer b;
   char *p = luaL_buffinitsize(L, &b, ENTITIES_OUT_MAX(len));
   luaL_pushresultsize(&b, entities_unescape(s, len, p));
+  llimits_spend(L, (lua_Integer)(len / LGLEAN_STEP_BYTES));
   return 1;
 }
 

@@ -104,6 +104,10 @@ void llimits_open(lua_State *L);
  * passed (nothing outside adapter calls). */
 bool llimits_limited(lua_State *L);
 void llimits_spend(lua_State *L, lua_Integer n);
+/* Bytes of such C work (copied, scanned, decoded) charged as one
+ * instruction: about what a Lua instruction costs, so that the instruction
+ * limit bounds wall time whatever a call does. */
+#define LGLEAN_STEP_BYTES 16
 /* For C code that cannot raise where it is (the selector engine, between
  * its steps): whether the adapter call in progress has run out of seconds
  * or was interrupted; llimits_spend then raises its error. */

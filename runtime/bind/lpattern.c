@@ -26,9 +26,8 @@
 #define LPATTERN_MAXDEPTH 200   /* Lua's MAXCCALLS: nested matcher calls */
 /* Steps between two charges to the budget; a step is about one Lua
  * instruction's work, and bulk byte work (memcmp, memchr) counts one step
- * per LPATTERN_BYTES bytes. */
+ * per LGLEAN_STEP_BYTES bytes. */
 #define LPATTERN_TICK 1000
-#define LPATTERN_BYTES 16
 
 #define LPATTERN_OPEN (-1)     /* capture length: not closed yet */
 #define LPATTERN_POSITION (-2) /* capture length: a position capture, () */
@@ -132,7 +131,7 @@ static const char *lpattern_class_end(lpattern *ms, const char *p) {
       if (p < end && *p == ']') break;
     }
     /* A long set costs its length at every item the matcher reaches. */
-    lpattern_step(ms, (p - set) / LPATTERN_BYTES);
+    lpattern_step(ms, (p - set) / LGLEAN_STEP_BYTES);
     return p + 1;
   }
   default:
@@ -148,7 +147,7 @@ static inline int lpattern_single(lpattern *ms, const char *s, const char *p, co
   case '.': return 1;
   case '%': return lpattern_class(c, (unsigned char)p[1]);
   case '[':
-    lpattern_step(ms, (ep - p) / LPATTERN_BYTES);
+    lpattern_step(ms, (ep - p) / LGLEAN_STEP_BYTES);
     return lpattern_set(c, p, ep - 1);
   default: return (unsigned char)*p == c;
   }
@@ -168,7 +167,7 @@ static ptrdiff_t lpattern_span(lpattern *ms, const char *s, const char *p, const
   } else {
     while (lpattern_single(ms, t, p, ep)) t++;
   }
-  lpattern_step(ms, (t - s) / LPATTERN_BYTES);
+  lpattern_step(ms, (t - s) / LGLEAN_STEP_BYTES);
   return t - s;
 }
 
@@ -222,7 +221,7 @@ static const char *lpattern_backref(lpattern *ms, const char *s, int digit) {
     luaL_error(ms->L, "invalid capture index %%%d", l + 1);
   ptrdiff_t len = ms->cap[l].len;
   if (len == LPATTERN_POSITION || ms->src_end - s < len) return NULL;
-  lpattern_step(ms, len / LPATTERN_BYTES);
+  lpattern_step(ms, len / LGLEAN_STEP_BYTES);
   return memcmp(ms->cap[l].init, s, (size_t)len) == 0 ? s + len : NULL;
 }
 
@@ -248,7 +247,7 @@ static const char *lpattern_balance(lpattern *ms, const char *s, const char *p) 
 static int lpattern_frontier(lpattern *ms, const char *s, const char *p, const char *ep) {
   int before = s == ms->src ? 0 : (unsigned char)s[-1];
   int at = s < ms->src_end ? (unsigned char)*s : 0;
-  lpattern_step(ms, 2 * (ep - p) / LPATTERN_BYTES);
+  lpattern_step(ms, 2 * (ep - p) / LGLEAN_STEP_BYTES);
   return !lpattern_set(before, p, ep - 1) && lpattern_set(at, p, ep - 1);
 }
 
@@ -383,7 +382,7 @@ static const char *lpattern_search(lpattern *ms, const char *s, const char *p, s
   while ((size_t)(end - s) >= lp) {
     const char *hit = memchr(s, *p, (size_t)(end - s) - lp + 1);
     if (!hit) break;
-    lpattern_step(ms, 1 + (hit - s + (ptrdiff_t)lp) / LPATTERN_BYTES);
+    lpattern_step(ms, 1 + (hit - s + (ptrdiff_t)lp) / LGLEAN_STEP_BYTES);
     if (memcmp(hit + 1, p + 1, lp - 1) == 0) return hit;
     s = hit + 1;
   }
@@ -490,7 +489,7 @@ static void lpattern_add_string(lpattern *ms, luaL_Buffer *b, const char *s, con
   size_t l;
   const char *r = lua_tolstring(L, 3, &l);
   const char *rend = r + l;
-  lpattern_step(ms, (ptrdiff_t)l / LPATTERN_BYTES);
+  lpattern_step(ms, (ptrdiff_t)l / LGLEAN_STEP_BYTES);
   for (;;) {
     const char *esc = memchr(r, '%', (size_t)(rend - r));
     if (!esc) break;

@@ -28,7 +28,7 @@
  * budget (llimits_spend, which reads the clock): a catastrophic pattern
  * fails its call with the budget's "time limit exceeded" error, as a loop
  * does, after at most twice the work the budget allows. A match that needs
- * no retry is charged a step per LREGEX_BYTES bytes of subject it went
+ * no retry is charged a step per LGLEAN_STEP_BYTES bytes of subject it went
  * over; one after retries, the limit of the try before too. Outside adapter
  * calls PCRE2's own default limit holds.
  *
@@ -65,7 +65,6 @@
 /* A subject this long has a pattern compiled to machine code at once. */
 #define LREGEX_JIT_BYTES 16384
 /* Bytes of subject a match goes over for a step of the budget. */
-#define LREGEX_BYTES 16
 
 /* The state's PCRE2 contexts, made with its allocator. */
 typedef struct lregex_contexts {
@@ -222,7 +221,7 @@ static lregex *lregex_compile(lua_State *L, int pat, int flags_idx, const char *
   lua_setiuservalue(L, -2, 1);
   lua_pushstring(L, flags);
   lua_setiuservalue(L, -2, 2);
-  llimits_spend(L, (lua_Integer)(len / LREGEX_BYTES));
+  llimits_spend(L, (lua_Integer)(len / LGLEAN_STEP_BYTES));
   int err;
   PCRE2_SIZE at;
   re->code = pcre2_compile((PCRE2_SPTR)p, len, opts, &err, &at, c->compile);
@@ -361,7 +360,7 @@ static int lregex_exec(lua_State *L, lregex *re, int re_idx, lregex_match *m, co
   if (rc == PCRE2_ERROR_NOMATCH) rc = 0;
   else if (rc < 0) lregex_fail(L, m, rc, fname, re_idx, off);
   size_t end = rc > 0 ? pcre2_get_ovector_pointer(m->md)[1] : len;
-  llimits_spend(L, (lua_Integer)before + (lua_Integer)((end > off ? end - off : 0) / LREGEX_BYTES));
+  llimits_spend(L, (lua_Integer)before + (lua_Integer)((end > off ? end - off : 0) / LGLEAN_STEP_BYTES));
   return rc;
 }
 

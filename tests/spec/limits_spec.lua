@@ -89,6 +89,8 @@ describe("the time budget", function()
       while true do pcall(function() local t = {} while true do t[#t + 1] = {} end end) end
     ]],
     json = "local t = {} for _ = 1, 30 do t = {t, t} end glean.json.encode(t)",
+    unescape = "local s = ('&amp;'):rep(1 << 20) while true do local t = glean.text.unescape(s) end",
+    squash = "local s = (' x '):rep(1 << 20) while true do local t = glean.text.squash(s) end",
     collect = "local keep = {} for i = 1, 2e5 do keep[i] = {} end while true do collectgarbage() end",
     -- a regular expression that backtracks 2^40 times: PCRE2's match limit
     -- comes from the budget

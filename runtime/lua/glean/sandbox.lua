@@ -271,6 +271,7 @@ local NOT_FOR_ADAPTERS = {
   set_outputs = "glean.set_outputs (where records go is the caller's)",
   warc = "glean.warc (archives are the caller's input: glean run --warc-in; it would read files outside the"
     .. " adapter's folder)",
+  warc_string = "glean.warc_string (archives are the caller's input: glean run --warc-in)",
 }
 
 -- Request options only the caller sets: where requests go, what they trust.
