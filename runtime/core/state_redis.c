@@ -612,7 +612,7 @@ int state_redis_hosts(crawl_state *s, state_host_fn fn, void *ud) {
   redisReply **pairs = rep->element;
   for (size_t i = 0; i < n; i++)
     if (pairs[2 * i]->type != REDIS_REPLY_STRING || pairs[2 * i + 1]->type != REDIS_REPLY_STRING) n = 0;
-  qsort(pairs, n, 2 * sizeof *pairs, state_redis_by_host);
+  if (n > 0) qsort(pairs, n, 2 * sizeof *pairs, state_redis_by_host); /* an empty hash has no element array */
   for (size_t i = 0; i < n;) {
     const char *host = strchr(pairs[2 * i]->str, ' ');
     if (!host) {
