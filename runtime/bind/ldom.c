@@ -437,11 +437,14 @@ static bool ldom_skip_match(const GumboNode *el, void *ud) {
   return yes;
 }
 
-/* Pushes n's text of the kind asked, with the options in the table at
- * opts (0: none): skip (a selector of what to leave out), one_line (for
- * the reader's text). Charges its walk after the push, so that a budget
- * run out frees the buffer first. */
-static void ldom_push_text(lua_State *L, GumboNode *n, ldom_text_kind kind, int opts) {
+/* target:text([opts]) and its kin: the target's text of the kind asked,
+ * with the options in the table at 2, if any: skip (a selector of what to
+ * leave out), one_line (for the reader's text). Charges its walk after the
+ * push, so that a budget run out frees the buffer first. */
+static int ldom_text_of(lua_State *L, ldom_text_kind kind) {
+  ldom_doc *d;
+  GumboNode *n = ldom_check_target(L, 1, &d);
+  int opts = lua_isnoneornil(L, 2) ? 0 : 2;
   ldom_skip skip = {{NULL, NULL, false}, NULL, n, {{0, NULL, NULL}, NULL, 0}};
   bool one_line = false;
   if (opts) {
@@ -466,31 +469,17 @@ static void ldom_push_text(lua_State *L, GumboNode *n, ldom_text_kind kind, int 
   lglean_push_buf(L, &b);
   if (skip.sel) ldom_budget_end(L, &skip.budget);
   llimits_spend(L, (lua_Integer)(visited + bytes / LGLEAN_STEP_BYTES));
+  return 1;
 }
 
 /* target:text([opts]) -> textContent with white space collapsed and trimmed */
-static int ldom_text(lua_State *L) {
-  ldom_doc *d;
-  GumboNode *n = ldom_check_target(L, 1, &d);
-  ldom_push_text(L, n, LDOM_TEXT_SQUASHED, lua_isnoneornil(L, 2) ? 0 : 2);
-  return 1;
-}
+static int ldom_text(lua_State *L) { return ldom_text_of(L, LDOM_TEXT_SQUASHED); }
 
 /* target:raw_text([opts]) -> textContent as is */
-static int ldom_raw_text(lua_State *L) {
-  ldom_doc *d;
-  GumboNode *n = ldom_check_target(L, 1, &d);
-  ldom_push_text(L, n, LDOM_TEXT_RAW, lua_isnoneornil(L, 2) ? 0 : 2);
-  return 1;
-}
+static int ldom_raw_text(lua_State *L) { return ldom_text_of(L, LDOM_TEXT_RAW); }
 
 /* target:inner_text([opts]) -> the text as a reader sees it (text_inner) */
-static int ldom_inner_text(lua_State *L) {
-  ldom_doc *d;
-  GumboNode *n = ldom_check_target(L, 1, &d);
-  ldom_push_text(L, n, LDOM_TEXT_READER, lua_isnoneornil(L, 2) ? 0 : 2);
-  return 1;
-}
+static int ldom_inner_text(lua_State *L) { return ldom_text_of(L, LDOM_TEXT_READER); }
 
 /* node:own_text() -> the element's own text (its text children, not its
  * descendants'), white space collapsed and trimmed */
