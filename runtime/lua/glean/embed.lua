@@ -16,8 +16,15 @@ local options = {} -- crawl options, set by the command line's names
 -- The host owns stdout: an adapter's print goes to the log.
 print = function(...) glean.log.info(...) end
 
+-- The "out" files of extractions (glean_extract): opened by the first
+-- extraction after the options or the adapter changed (stale), and kept
+-- open across extractions, flushed at most a second apart (as a crawl's
+-- are) and when closed: at the next change, or with the runtime.
+local extracting = {sinks = {}, flushed = 0, stale = true}
+
 -- Returns true, or nil and a message.
 function embed.set_option(name, value)
+  extracting.stale = true
   return cli.set_option(options, name, value)
 end
 
@@ -26,6 +33,7 @@ local function use(loaded, err)
   local ok, bad = pcall(crawl.check_adapter, loaded, loaded._source)
   if not ok then return nil, bad end
   adapter = loaded
+  extracting.stale = true
   return true
 end
 
@@ -37,26 +45,20 @@ function embed.load_source(source, name)
   return use(cli.load_adapter_source(source, name))
 end
 
--- The "out" files of extractions (glean_extract): opened by the first
--- extraction that has them and kept open across extractions, flushed at
--- most a second apart (as a crawl's are) and when closed: when the options
--- or the adapter change, or with the runtime.
-local extracting = {key = nil, sinks = {}, flushed = 0}
-
 local function extract_outputs()
-  local key = options.out and table.concat({table.concat(options.out, "\0"), tostring(options.format),
-    tostring(options.table), tostring(options.fsync), tostring(adapter)}, "\0")
-  if key == extracting.key then return extracting.sinks end
+  if not extracting.stale then return extracting.sinks end
   for _, s in ipairs(extracting.sinks) do pcall(s.close, s) end
-  extracting = {key = nil, sinks = {}, flushed = glean.clock()}
-  if key then
+  -- Stale until the files open: a file that cannot is an error each time.
+  extracting = {sinks = {}, flushed = glean.clock(), stale = true}
+  if options.out then
     local sinks, stdout = crawl.open_outputs(adapter, options)
     if stdout then
       for _, s in ipairs(sinks) do s:close() end
       error("out '-': standard output is the host's here (records go to the record callback)", 0)
     end
-    extracting = {key = key, sinks = sinks, flushed = glean.clock()}
+    extracting.sinks = sinks
   end
+  extracting.stale = false
   return extracting.sinks
 end
 
@@ -73,9 +75,9 @@ function embed.extract(url, body, content_type, charset)
   local sinks = extract_outputs()
   -- A rule's charset stands in for the one the host was told.
   local page = page_mt.of_document(glean.html(body, {url = url, charset = rule.charset or charset}), url, content_type, body)
-  glean.set_outputs(sinks, false)
+  if #sinks > 0 then glean.set_outputs(sinks, false) end
   local ok, err = sandbox.xpcall(function() crawl.emit_result(rule.parse(page), glean.emit) end, sandbox.traceback)
-  glean.set_outputs()
+  if #sinks > 0 then glean.set_outputs() end
   -- Not page:close(): the handler may have replaced that.
   page_mt.close(page)
   if #sinks > 0 and glean.clock() - extracting.flushed >= 1 then
