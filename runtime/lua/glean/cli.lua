@@ -352,11 +352,11 @@ function cli.test(args)
     end
     expected = err
   end
-  local got_path = os.tmpname()
+  local base = os.tmpname()
+  os.remove(base)
+  local got_path = base .. ".jsonl"
   options.out = options.out or {}
-  table.insert(options.out, got_path .. ".jsonl")
-  os.remove(got_path)
-  got_path = got_path .. ".jsonl"
+  table.insert(options.out, got_path)
   local stats, status = crawl(adapter, options)
   local got = stats and expect.read(got_path)
   os.remove(got_path)
